@@ -1,0 +1,118 @@
+"""The diagnosis table's filters: the query-string contract of SPEC ("Table filters")."""
+
+from datetime import datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from toolkit.choices import Priority, ProblemType, Source, Stage
+from toolkit.models import Customer, Ticket
+
+OPEN = "open"
+
+# sort= value → ORDER BY; the id tiebreak keeps paging stable.
+SORTS = {
+    "recorded_at": ("recorded_at", "id"),
+    "-recorded_at": ("-recorded_at", "-id"),
+    "occurred_at": ("occurred_at", "id"),
+    "-occurred_at": ("-occurred_at", "-id"),
+    "priority": ("priority", "-recorded_at", "-id"),
+    "-priority": ("-priority", "-recorded_at", "-id"),
+    "number": ("number",),
+    "-number": ("-number",),
+    "customer": ("customer__name", "-recorded_at", "-id"),
+    "-customer": ("-customer__name", "-recorded_at", "-id"),
+}
+DEFAULT_SORT = "-recorded_at"
+
+
+def _local_midnight(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class TicketFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        after, before = cleaned.get("occurred_after"), cleaned.get("occurred_before")
+        if after and before and after > before:
+            self.add_error("occurred_before", _("“Occurred before” must not be earlier than “occurred after”."))
+        return cleaned
+
+
+class TicketFilter(django_filters.FilterSet):
+    priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices)
+    problem_type = django_filters.MultipleChoiceFilter(label=_("Type"), choices=ProblemType.choices)
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=Source.choices)
+    stage = django_filters.ChoiceFilter(
+        label=_("Stage"), choices=[(OPEN, _("All open")), *Stage.choices], method="filter_stage"
+    )
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=get_user_model().objects.all())
+    customer = django_filters.ModelChoiceFilter(label=_("Customer"), queryset=Customer.objects.all())
+    occurred_after = django_filters.DateFilter(label=_("Occurred on or after"), method="filter_occurred_after")
+    occurred_before = django_filters.DateFilter(label=_("Occurred on or before"), method="filter_occurred_before")
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text", max_length=200)
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort"),
+        method="filter_sort",
+        choices=[
+            ("-recorded_at", _("Newest recorded first")),
+            ("recorded_at", _("Oldest recorded first")),
+            ("-occurred_at", _("Latest occurred first")),
+            ("occurred_at", _("Earliest occurred first")),
+            ("priority", _("Most urgent first")),
+            ("-priority", _("Least urgent first")),
+            ("number", _("Ticket no. ascending")),
+            ("-number", _("Ticket no. descending")),
+            ("customer", _("Customer A–Z")),
+            ("-customer", _("Customer Z–A")),
+        ],
+    )
+
+    class Meta:
+        model = Ticket
+        fields = []
+        form = TicketFilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("source", "stage", "owner", "customer", "sort"):
+            self.form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.form.fields["owner"].label_from_instance = lambda user: user.display_name
+
+    def filter_stage(self, queryset, name, value):
+        if value == OPEN:
+            return queryset.open()
+        return queryset.filter(stage=value)
+
+    def filter_occurred_after(self, queryset, name, value):
+        # A range on the raw column, so the occurred_at index serves it (no per-row date()).
+        return queryset.filter(occurred_at__gte=_local_midnight(value))
+
+    def filter_occurred_before(self, queryset, name, value):
+        return queryset.filter(occurred_at__lt=_local_midnight(value + timedelta(days=1)))
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(description__icontains=value)
+            | Q(error_message__icontains=value)
+            | Q(preliminary_judgement__icontains=value)
+            | Q(customer__name__icontains=value)
+        )
+
+    def filter_sort(self, queryset, name, value):
+        return queryset.order_by(*SORTS[value])
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not (self.is_bound and self.form.cleaned_data.get("sort")):
+            queryset = queryset.order_by(*SORTS[DEFAULT_SORT])
+        return queryset

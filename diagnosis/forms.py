@@ -1,0 +1,287 @@
+"""Forms validate and normalise; toolkit.services persists."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from toolkit import roles
+from toolkit.choices import PRIORITY_HELP, CustomerTier, Priority, Stage
+from toolkit.models import Customer, Ticket
+from toolkit.services import (
+    EDITABLE_TICKET_FIELDS,
+    allowed_next_stages,
+    truncate_to_minute,
+    validate_occurred_at,
+    validate_priority_override,
+)
+
+from .services import suggest_priority
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M")
+
+
+def assignable_users():
+    """People who can own a ticket: anyone in a service role."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[roles.ENGINEER, roles.MANAGER, roles.ADMIN])
+        .distinct()
+        .order_by("job_title", "username")
+    )
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+def _priority_help():
+    return " · ".join(f"{p}: {PRIORITY_HELP[p]}" for p in Priority)
+
+
+class TicketFieldsMixin:
+    """Checks shared by intake and edit: minute precision, no future time, explained override."""
+
+    def clean_occurred_at(self):
+        value = truncate_to_minute(self.cleaned_data["occurred_at"])
+        validate_occurred_at(value)
+        return value
+
+    def apply_priority_suggestion(self, cleaned, vip: bool):
+        if not {"impact_scope", "business_urgency"} <= cleaned.keys():
+            return cleaned
+        suggestion = suggest_priority(
+            impact_scope=cleaned["impact_scope"],
+            business_urgency=cleaned["business_urgency"],
+            vip=vip,
+            peak_time=cleaned.get("peak_time", False),
+        )
+        cleaned["suggested_priority"] = suggestion.priority
+        if not cleaned.get("priority"):
+            cleaned["priority"] = suggestion.priority
+        if cleaned["priority"] == suggestion.priority:
+            cleaned["priority_override_reason"] = ""
+        try:
+            validate_priority_override(
+                priority=cleaned["priority"],
+                suggested_priority=suggestion.priority,
+                reason=cleaned.get("priority_override_reason", ""),
+            )
+        except ValidationError as error:
+            self.add_error(None, error)
+        return cleaned
+
+
+class IntakeForm(TicketFieldsMixin, forms.ModelForm):
+    customer_name = forms.CharField(
+        label=_("Customer"),
+        max_length=200,
+        help_text=_("Pick an existing customer or type a new name to create one."),
+        widget=forms.TextInput(attrs={"list": "customer-names", "autocomplete": "off"}),
+    )
+    customer_tier = forms.ChoiceField(
+        label=_("Importance tier (new customer)"),
+        choices=CustomerTier.choices,
+        initial=CustomerTier.STANDARD,
+        required=False,
+        help_text=_("Used only when the customer is new; existing customers keep their tier."),
+    )
+    contact_name = forms.CharField(
+        label=_("Contact"),
+        max_length=100,
+        help_text=_("Person at the customer, e.g. 王女士."),
+        widget=forms.TextInput(attrs={"list": "contact-names", "autocomplete": "off"}),
+    )
+    owner = OwnerChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
+    priority = forms.ChoiceField(
+        label=_("Priority"),
+        choices=[("", _("Use the suggestion")), *Priority.choices],
+        required=False,
+        help_text=_priority_help(),
+    )
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "contact_details",
+            "source",
+            "occurred_at",
+            "description",
+            "error_message",
+            "problem_type",
+            "impact_scope",
+            "users_affected",
+            "frequency",
+            "business_urgency",
+            "peak_time",
+            "priority",
+            "priority_override_reason",
+            "preliminary_judgement",
+            "judgement_unverified",
+            "owner",
+        ]
+        widgets = {
+            "occurred_at": DATETIME_INPUT,
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = assignable_users()
+        self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        self.fields["users_affected"].widget.attrs["min"] = 0
+        live = {
+            "hx-get": reverse_lazy("diagnosis:suggest_priority"),
+            "hx-trigger": "change",
+            "hx-target": "#priority-suggestion",
+            "hx-include": "#intake-form",
+        }
+        for name in ("impact_scope", "business_urgency", "peak_time", "customer_tier"):
+            self.fields[name].widget.attrs.update(live)
+        self.fields["customer_name"].widget.attrs.update(
+            {**live, "hx-trigger": "change, keyup changed delay:400ms", "data-contacts-url": reverse_lazy("diagnosis:contact_names")}
+        )
+        similar = {
+            "hx-get": reverse_lazy("diagnosis:similar"),
+            "hx-trigger": "keyup changed delay:500ms, change",
+            "hx-target": "#similar-tickets",
+            "hx-include": "#intake-form",
+        }
+        self.fields["description"].widget.attrs.update(similar)
+        self.fields["error_message"].widget.attrs.update(similar)
+        self.helper = FormHelper()
+        self.helper.form_id = "intake-form"
+        self.helper.form_tag = True
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Fieldset(
+                _("1. Source and customer"),
+                Row(Column("customer_name"), Column("customer_tier")),
+                Row(Column("contact_name"), Column("contact_details")),
+                Row(Column("source"), Column("occurred_at")),
+            ),
+            Fieldset(
+                _("2. Symptom and impact"),
+                "description",
+                "error_message",
+                Row(Column("impact_scope"), Column("users_affected"), Column("frequency")),
+            ),
+            Fieldset(
+                _("3. Type and priority"),
+                Row(Column("problem_type"), Column("business_urgency"), Column(Field("peak_time"))),
+                HTML('<div id="priority-suggestion" aria-live="polite">{% include "diagnosis/_priority_suggestion.html" %}</div>'),
+                Row(Column("priority"), Column("priority_override_reason")),
+            ),
+            Fieldset(
+                _("4. Preliminary judgement and owner"),
+                "preliminary_judgement",
+                "judgement_unverified",
+                "owner",
+            ),
+            Div(Submit("save", _("Log ticket")), css_class="mt-3"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        name = cleaned.get("customer_name", "").strip()
+        customer = Customer.objects.filter(name=name).first() if name else None
+        cleaned["existing_customer"] = customer
+        vip = customer.raises_priority if customer else cleaned.get("customer_tier") == CustomerTier.VIP
+        return self.apply_priority_suggestion(cleaned, vip)
+
+
+class TicketEditForm(TicketFieldsMixin, forms.ModelForm):
+    """Edit after intake. The customer's description is not here: it is kept verbatim."""
+
+    owner = OwnerChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
+
+    class Meta:
+        model = Ticket
+        fields = [f for f in EDITABLE_TICKET_FIELDS if f != "suggested_priority"]
+        widgets = {"occurred_at": DATETIME_INPUT}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = assignable_users() | get_user_model().objects.filter(
+            Q(pk=self.instance.owner_id)
+        )
+        self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        self.fields["priority"].help_text = _priority_help()
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save changes")))
+
+    def clean(self):
+        cleaned = super().clean()
+        return self.apply_priority_suggestion(cleaned, self.instance.customer.raises_priority)
+
+
+class StageChangeForm(forms.Form):
+    to_stage = forms.ChoiceField(label=_("Move to"))
+    reason = forms.CharField(label=_("Why"), max_length=500)
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_stage"].choices = [(s, Stage(s).label) for s in allowed_next_stages(ticket.stage)]
+        self.helper = FormHelper()
+        self.helper.form_action = reverse_lazy("diagnosis:stage", kwargs={"number": ticket.number})
+        self.helper.add_input(Submit("change", _("Change stage"), css_class="btn-outline-primary"))
+
+
+class ClarificationForm(forms.Form):
+    text = forms.CharField(
+        label=_("Add a clarification"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The original description stays as the customer gave it; this is added beside it."),
+    )
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse_lazy("diagnosis:clarify", kwargs={"number": ticket.number})
+        self.helper.add_input(Submit("add", _("Add"), css_class="btn-outline-primary"))
+
+
+class LinkParentForm(forms.Form):
+    parent_number = forms.CharField(
+        label=_("Parent incident (ticket no.)"),
+        max_length=32,
+        required=False,
+        help_text=_("Leave empty to remove the ticket from its incident."),
+    )
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse_lazy("diagnosis:link", kwargs={"number": ticket.number})
+        self.helper.add_input(Submit("link", _("Link"), css_class="btn-outline-secondary"))
+
+    def clean_parent_number(self):
+        number = self.cleaned_data["parent_number"].strip()
+        if not number:
+            return None
+        try:
+            return Ticket.objects.get(number=number)
+        except Ticket.DoesNotExist:
+            raise ValidationError(_("No ticket has the number %(number)s.") % {"number": number}) from None
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(label=_("Name of this view"), max_length=80)
+    query_string = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Excel file (.xlsx)"),
+        help_text=_("The layout of the exported diagnosis table: title row, header row, then one ticket per row."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("import", _("Import")))

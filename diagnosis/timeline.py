@@ -1,0 +1,69 @@
+"""The ticket's history as one time-ordered list: field changes, stage changes, clarifications."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from toolkit.choices import Stage
+from toolkit.models import Ticket
+
+# Stage changes have their own entries with the reason; don't repeat them as field diffs.
+_SKIPPED_FIELDS = {"stage"}
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    who: str
+    kind: str  # created | changed | stage | clarification
+    title: str
+    details: list[tuple[str, str, str]] = field(default_factory=list)  # (field label, old, new)
+    text: str = ""
+
+
+def _label(name):
+    return str(Ticket._meta.get_field(name).verbose_name)
+
+
+def _value(name, value):
+    model_field = Ticket._meta.get_field(name)
+    if value in (None, ""):
+        return "—"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    return str(value)
+
+
+def ticket_timeline(ticket: Ticket) -> list[TimelineEntry]:
+    """Newest first. Three queries whatever the length of the history."""
+    entries = []
+    records = list(ticket.history.select_related("history_user").order_by("history_date", "history_id"))
+    previous = None
+    for record in records:
+        who = record.history_user.display_name if record.history_user else _("system")
+        if previous is None:
+            entries.append(TimelineEntry(record.history_date, who, "created", _("Ticket logged")))
+        else:
+            delta = record.diff_against(previous, excluded_fields=_SKIPPED_FIELDS)
+            details = [
+                (_label(change.field), _value(change.field, change.old), _value(change.field, change.new))
+                for change in delta.changes
+            ]
+            if details:
+                entries.append(TimelineEntry(record.history_date, who, "changed", _("Fields changed"), details))
+        previous = record
+    for change in ticket.stage_changes.select_related("changed_by"):
+        entries.append(
+            TimelineEntry(
+                change.changed_at,
+                change.changed_by.display_name,
+                "stage",
+                _("Stage: %(from)s → %(to)s") % {"from": Stage(change.from_stage).label, "to": Stage(change.to_stage).label},
+                text=change.reason,
+            )
+        )
+    for note in ticket.clarifications.select_related("added_by"):
+        entries.append(TimelineEntry(note.added_at, note.added_by.display_name, "clarification", _("Clarification added"), text=note.text))
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries

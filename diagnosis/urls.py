@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "diagnosis"
+
+urlpatterns = [
+    path("", views.ticket_table, name="list"),
+    path("new/", views.ticket_new, name="new"),
+    path("new/suggest-priority/", views.priority_suggestion, name="suggest_priority"),
+    path("new/similar/", views.similar_tickets, name="similar"),
+    path("new/contacts/", views.contact_names, name="contact_names"),
+    path("export.xlsx", views.ticket_export, name="export"),
+    path("import/", views.ticket_import, name="import"),
+    path("saved-filters/", views.saved_filter_create, name="saved_filter_create"),
+    path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
+    path("<str:number>/", views.ticket_detail, name="detail"),
+    path("<str:number>/edit/", views.ticket_edit, name="edit"),
+    path("<str:number>/stage/", views.ticket_stage, name="stage"),
+    path("<str:number>/clarify/", views.ticket_clarify, name="clarify"),
+    path("<str:number>/link/", views.ticket_link, name="link"),
+]

@@ -1,0 +1,272 @@
+"""Chapter 1 pages. Each view: permission check → form/FilterSet → one service or selector call."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from toolkit import services as core
+from toolkit.choices import CustomerTier
+from toolkit.models import Contact, Customer, Ticket
+
+from . import exports, imports
+from .forms import (
+    ClarificationForm,
+    ImportForm,
+    IntakeForm,
+    LinkParentForm,
+    SavedFilterForm,
+    StageChangeForm,
+    TicketEditForm,
+)
+from .models import SavedFilter
+from .selectors import incident_children, incident_comparison, similar_open_tickets, ticket_list
+from .services import saved_filter_save, suggest_priority
+from .timeline import ticket_timeline
+
+view_required = permission_required("toolkit.view_ticket", raise_exception=True)
+add_required = permission_required("toolkit.add_ticket", raise_exception=True)
+change_required = permission_required("toolkit.change_ticket", raise_exception=True)
+
+
+@require_GET
+@view_required
+def ticket_table(request):
+    filterset = ticket_list(data=request.GET)
+    paginator = Paginator(filterset.qs, settings.DIAGNOSIS_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query_string": query.urlencode(),
+        "saved_filters": SavedFilter.objects.filter(user=request.user),
+        "saved_filter_form": SavedFilterForm(initial={"query_string": query.urlencode()}),
+        "can_save_filters": request.user.has_perm("diagnosis.add_savedfilter"),
+    }
+    template = "diagnosis/_table.html" if request.htmx else "diagnosis/ticket_list.html"
+    return render(request, template, context)
+
+
+@add_required
+def ticket_new(request):
+    form = IntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ticket = _create_from_intake(form, request.user)
+        if ticket is not None:
+            messages.success(request, _("Ticket %(number)s logged.") % {"number": ticket.number})
+            return redirect(ticket)
+    context = {
+        "form": form,
+        "customer_names": Customer.objects.order_by("name").values_list("name", flat=True)[:1000],
+        "priority_suggestion": _suggestion_from(form.data) if form.is_bound else None,
+    }
+    return render(request, "diagnosis/ticket_new.html", context)
+
+
+def _create_from_intake(form, user):
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            customer = data["existing_customer"] or core.customer_get_or_create(
+                name=data["customer_name"], tier=data.get("customer_tier") or CustomerTier.STANDARD
+            )
+            contact = core.contact_get_or_create(
+                customer=customer, name=data["contact_name"], details=data.get("contact_details", "")
+            )
+            fields = {name: data[name] for name in IntakeForm.Meta.fields if name in data}
+            return core.ticket_create(
+                recorded_by=user,
+                customer=customer,
+                contact=contact,
+                suggested_priority=data["suggested_priority"],
+                **fields,
+            )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+def _suggestion_from(params):
+    customer = Customer.objects.filter(name=params.get("customer_name", "").strip()).first()
+    vip = customer.raises_priority if customer else params.get("customer_tier") == CustomerTier.VIP
+    try:
+        return suggest_priority(
+            impact_scope=params.get("impact_scope", ""),
+            business_urgency=params.get("business_urgency", ""),
+            vip=vip,
+            peak_time=params.get("peak_time") in ("on", "true", "1"),
+        )
+    except ValueError:
+        return None
+
+
+@require_GET
+@add_required
+def priority_suggestion(request):
+    context = {"priority_suggestion": _suggestion_from(request.GET)}
+    return render(request, "diagnosis/_priority_suggestion.html", context)
+
+
+@require_GET
+@add_required
+def similar_tickets(request):
+    matches = similar_open_tickets(
+        description=request.GET.get("description", "")[:2000],
+        error_message=request.GET.get("error_message", "")[:500],
+        customer_name=request.GET.get("customer_name", "")[:200],
+    )
+    return render(request, "diagnosis/_similar.html", {"matches": matches})
+
+
+@require_GET
+@add_required
+def contact_names(request):
+    contacts = Contact.objects.filter(customer__name=request.GET.get("customer_name", "").strip())[:200]
+    return render(request, "diagnosis/_contact_names.html", {"contacts": contacts})
+
+
+@require_GET
+@view_required
+def ticket_detail(request, number):
+    ticket = get_object_or_404(Ticket.objects.with_list_relations().select_related("parent"), number=number)
+    children = list(incident_children(ticket))
+    context = {
+        "ticket": ticket,
+        "children": children,
+        "comparison": incident_comparison(children) if children else [],
+        "timeline": ticket_timeline(ticket),
+        "clarifications": ticket.clarifications.select_related("added_by"),
+        "can_change": request.user.has_perm("toolkit.change_ticket"),
+        "stage_form": StageChangeForm(ticket=ticket),
+        "clarification_form": ClarificationForm(ticket=ticket),
+        "link_form": LinkParentForm(ticket=ticket, initial={"parent_number": getattr(ticket.parent, "number", "")}),
+    }
+    return render(request, "diagnosis/ticket_detail.html", context)
+
+
+@change_required
+def ticket_edit(request, number):
+    ticket = get_object_or_404(Ticket.objects.select_related("customer"), number=number)
+    form = TicketEditForm(request.POST or None, instance=ticket)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        changes["suggested_priority"] = form.cleaned_data["suggested_priority"]
+        changes["priority_override_reason"] = form.cleaned_data.get("priority_override_reason", "")
+        try:
+            core.ticket_update(ticket=Ticket.objects.get(pk=ticket.pk), by=request.user, **changes)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(ticket)
+    return render(request, "diagnosis/ticket_edit.html", {"ticket": ticket, "form": form})
+
+
+def _post_action(request, number, form_class, action):
+    """Shared shape of the small forms on the detail page: validate, act, report, go back."""
+    ticket = get_object_or_404(Ticket, number=number)
+    form = form_class(request.POST, ticket=ticket)
+    if form.is_valid():
+        try:
+            action(ticket, form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect(ticket)
+
+
+@require_POST
+@change_required
+def ticket_stage(request, number):
+    return _post_action(
+        request,
+        number,
+        StageChangeForm,
+        lambda ticket, data: core.ticket_change_stage(
+            ticket=ticket, to_stage=data["to_stage"], reason=data["reason"], by=request.user
+        ),
+    )
+
+
+@require_POST
+@change_required
+def ticket_clarify(request, number):
+    return _post_action(
+        request,
+        number,
+        ClarificationForm,
+        lambda ticket, data: core.ticket_add_clarification(ticket=ticket, text=data["text"], by=request.user),
+    )
+
+
+@require_POST
+@change_required
+def ticket_link(request, number):
+    return _post_action(
+        request,
+        number,
+        LinkParentForm,
+        lambda ticket, data: core.ticket_link_parent(ticket=ticket, parent=data["parent_number"], by=request.user),
+    )
+
+
+@require_GET
+@permission_required("toolkit.export_ticket", raise_exception=True)
+def ticket_export(request):
+    filterset = ticket_list(data=request.GET)
+    if not filterset.is_valid():
+        response = TemplateResponse(request, "diagnosis/export_error.html", {"filter": filterset}, status=400)
+        return response
+    exported = exports.export_diagnosis_table(filterset=filterset, user=request.user, query_string=request.GET.urlencode())
+    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
+
+
+@permission_required(["toolkit.import_ticket", "toolkit.add_ticket"], raise_exception=True)
+def ticket_import(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = imports.import_diagnosis_table(upload=form.cleaned_data["file"], user=request.user)
+        if result.ok:
+            messages.success(request, _("%(count)d tickets imported.") % {"count": len(result.tickets)})
+            return redirect("diagnosis:list")
+    status = 400 if result is not None and not result.ok else 200
+    return render(request, "diagnosis/ticket_import.html", {"form": form, "result": result}, status=status)
+
+
+@require_POST
+@permission_required("diagnosis.add_savedfilter", raise_exception=True)
+def saved_filter_create(request):
+    form = SavedFilterForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Give the view a name."))
+    saved = saved_filter_save(
+        user=request.user, name=form.cleaned_data["name"], query_string=form.cleaned_data["query_string"]
+    )
+    messages.success(request, _("View “%(name)s” saved.") % {"name": saved.name})
+    return redirect(f"{reverse('diagnosis:list')}?{saved.query_string}")
+
+
+@require_POST
+@permission_required("diagnosis.delete_savedfilter", raise_exception=True)
+def saved_filter_delete(request, pk):
+    saved = get_object_or_404(SavedFilter, pk=pk, user=request.user)
+    saved.delete()
+    messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
+    return redirect("diagnosis:list")

@@ -1,0 +1,213 @@
+"""Writes to the core ticket. Every change of a ticket goes through here."""
+
+import re
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .choices import STAGE_SEQUENCE, Stage
+from .models import Clarification, Contact, Customer, StageChange, Ticket, TicketNumberSequence
+
+TICKET_NUMBER_RE = re.compile(r"^TS-(?P<day>\d{8})-(?P<seq>\d{4,})$")
+
+# Fields an engineer may edit after intake. The description is deliberately absent.
+EDITABLE_TICKET_FIELDS = [
+    "contact_details",
+    "source",
+    "occurred_at",
+    "error_message",
+    "problem_type",
+    "impact_scope",
+    "users_affected",
+    "frequency",
+    "business_urgency",
+    "peak_time",
+    "priority",
+    "suggested_priority",
+    "priority_override_reason",
+    "preliminary_judgement",
+    "judgement_unverified",
+    "owner",
+]
+
+
+def format_ticket_number(day: date, seq: int) -> str:
+    return f"TS-{day:%Y%m%d}-{seq:04d}"
+
+
+@transaction.atomic
+def ticket_numbers_reserve(*, day: date, count: int = 1) -> list[str]:
+    """Hand out `count` consecutive numbers for `day` (TS-YYYYMMDD-NNNN).
+
+    The row lock serialises concurrent intakes on PostgreSQL; SQLite's IMMEDIATE
+    transactions serialise writers anyway.
+    """
+    TicketNumberSequence.objects.get_or_create(day=day)
+    sequence = TicketNumberSequence.objects.select_for_update().get(day=day)
+    first = sequence.last_value + 1
+    sequence.last_value = F("last_value") + count
+    sequence.save(update_fields=["last_value"])
+    return [format_ticket_number(day, seq) for seq in range(first, first + count)]
+
+
+@transaction.atomic
+def ticket_number_claim(*, number: str) -> None:
+    """Keep an imported number and move the day's sequence past it so it is never handed out again."""
+    match = TICKET_NUMBER_RE.match(number)
+    day = date(int(match["day"][:4]), int(match["day"][4:6]), int(match["day"][6:]))
+    TicketNumberSequence.objects.get_or_create(day=day)
+    sequence = TicketNumberSequence.objects.select_for_update().get(day=day)
+    if sequence.last_value < int(match["seq"]):
+        sequence.last_value = int(match["seq"])
+        sequence.save(update_fields=["last_value"])
+
+
+def validate_occurred_at(value):
+    if value and value > timezone.now():
+        raise ValidationError(_("The occurrence time cannot be in the future."), code="future")
+
+
+def validate_priority_override(*, priority, suggested_priority, reason):
+    if suggested_priority and priority != suggested_priority and not (reason or "").strip():
+        raise ValidationError(
+            {
+                "priority_override_reason": _(
+                    "The priority differs from the suggested %(suggested)s: give the reason for the override."
+                )
+                % {"suggested": suggested_priority}
+            },
+            code="override_reason",
+        )
+
+
+def truncate_to_minute(value):
+    return value.replace(second=0, microsecond=0) if value else value
+
+
+@transaction.atomic
+def customer_get_or_create(*, name: str, tier: str | None = None) -> Customer:
+    customer, created = Customer.objects.get_or_create(name=name.strip(), defaults={"tier": tier or "standard"})
+    return customer
+
+
+@transaction.atomic
+def contact_get_or_create(*, customer: Customer, name: str, details: str = "") -> Contact:
+    contact, created = Contact.objects.get_or_create(
+        customer=customer, name=name.strip(), defaults={"details": details.strip()}
+    )
+    if not created and details and not contact.details:
+        contact.details = details.strip()
+        contact.save(update_fields=["details"])
+    return contact
+
+
+@transaction.atomic
+def ticket_create(*, recorded_by, number: str = "", **fields) -> Ticket:
+    """Log a new ticket. Raises ValidationError for a future occurrence time or an unexplained override."""
+    fields["occurred_at"] = truncate_to_minute(fields["occurred_at"])
+    validate_occurred_at(fields["occurred_at"])
+    validate_priority_override(
+        priority=fields["priority"],
+        suggested_priority=fields.get("suggested_priority", ""),
+        reason=fields.get("priority_override_reason", ""),
+    )
+    if fields["contact"].customer_id != fields["customer"].pk:
+        raise ValidationError({"contact": _("This contact belongs to another customer.")})
+    recorded_at = truncate_to_minute(fields.pop("recorded_at", None) or timezone.now())
+    if number:
+        ticket_number_claim(number=number)
+    else:
+        [number] = ticket_numbers_reserve(day=timezone.localdate(recorded_at))
+    ticket = Ticket(number=number, recorded_by=recorded_by, recorded_at=recorded_at, **fields)
+    ticket._history_user = recorded_by
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
+    """Edit the fields that may change after intake; the original description never does."""
+    unknown = set(changes) - set(EDITABLE_TICKET_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    if "occurred_at" in changes:
+        changes["occurred_at"] = truncate_to_minute(changes["occurred_at"])
+        validate_occurred_at(changes["occurred_at"])
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    validate_priority_override(
+        priority=ticket.priority,
+        suggested_priority=ticket.suggested_priority,
+        reason=ticket.priority_override_reason,
+    )
+    ticket._history_user = by
+    ticket.save()
+    return ticket
+
+
+def allowed_next_stages(stage: str) -> list[str]:
+    """Forward or back between work stages (the middle ones are optional), hold, cancel, reopen."""
+    if stage == Stage.CANCELLED:
+        return []
+    if stage == Stage.CLOSED:
+        return [Stage.DIAGNOSIS]  # reopen
+    work = [s for s in STAGE_SEQUENCE if s != stage]
+    if stage == Stage.ON_HOLD:
+        return [*work, Stage.CANCELLED]
+    return [*work, Stage.ON_HOLD, Stage.CANCELLED]
+
+
+@transaction.atomic
+def ticket_change_stage(*, ticket: Ticket, to_stage: str, reason: str, by) -> StageChange:
+    """Move the ticket to another stage, recording who, when and why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the stage changes.")})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if to_stage not in allowed_next_stages(ticket.stage):
+        raise ValidationError(
+            {
+                "to_stage": _("A ticket in stage “%(from)s” cannot move to “%(to)s”.")
+                % {"from": Stage(ticket.stage).label, "to": Stage(to_stage).label}
+            }
+        )
+    change = StageChange.objects.create(
+        ticket=ticket, from_stage=ticket.stage, to_stage=to_stage, reason=reason, changed_by=by
+    )
+    ticket.stage = to_stage
+    ticket._history_user = by
+    ticket._change_reason = reason
+    ticket.save(update_fields=["stage", "updated_at"])
+    return change
+
+
+@transaction.atomic
+def ticket_add_clarification(*, ticket: Ticket, text: str, by) -> Clarification:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Write the clarification.")})
+    return Clarification.objects.create(ticket=ticket, text=text, added_by=by)
+
+
+@transaction.atomic
+def ticket_link_parent(*, ticket: Ticket, parent: Ticket | None, by) -> Ticket:
+    """Group a ticket under a parent incident (or ungroup it with parent=None). One level deep."""
+    if parent is not None:
+        if parent.pk == ticket.pk:
+            raise ValidationError({"parent": _("A ticket cannot be its own parent.")})
+        if parent.parent_id is not None:
+            raise ValidationError(
+                {"parent": _("%(number)s is itself grouped under another incident.") % {"number": parent.number}}
+            )
+        if ticket.children.exists():
+            raise ValidationError(
+                {"parent": _("This ticket is a parent incident; it cannot be grouped under another.")}
+            )
+    ticket.parent = parent
+    ticket._history_user = by
+    ticket.save(update_fields=["parent", "updated_at"])
+    return ticket
