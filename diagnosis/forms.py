@@ -25,14 +25,10 @@ from .services import suggest_priority
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M")
 
 
-def assignable_users():
-    """People who can own a ticket: anyone in a service role."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[roles.ENGINEER, roles.MANAGER, roles.ADMIN])
-        .distinct()
-        .order_by("job_title", "username")
-    )
+def assignable_users(also_pk=None):
+    """People who can own a ticket: anyone active in a service role (plus the current owner, if any)."""
+    in_role = Q(is_active=True, groups__name__in=[roles.ENGINEER, roles.MANAGER, roles.ADMIN])
+    return get_user_model().objects.filter(in_role | Q(pk=also_pk)).distinct().order_by("job_title", "username")
 
 
 class OwnerChoiceField(forms.ModelChoiceField):
@@ -207,9 +203,7 @@ class TicketEditForm(TicketFieldsMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users() | get_user_model().objects.filter(
-            Q(pk=self.instance.owner_id)
-        )
+        self.fields["owner"].queryset = assignable_users(also_pk=self.instance.owner_id)
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["priority"].help_text = _priority_help()
         self.helper = FormHelper()

@@ -134,6 +134,9 @@ STORAGES = {
     },
 }
 
+# In development (and tests) files are looked up per request; production serves the collected, hashed files.
+WHITENOISE_AUTOREFRESH = DEBUG
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

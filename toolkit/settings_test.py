@@ -1,0 +1,13 @@
+"""Settings for the test suite: the development defaults (pytest-django turns DEBUG off at run time).
+
+DATABASE_URL and REDIS_URL still come from the environment, so the same suite runs on SQLite
+locally and on PostgreSQL + Redis in CI.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "true")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
