@@ -140,11 +140,11 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
         for name in ("impact_scope", "business_urgency", "peak_time", "customer_tier"):
             self.fields[name].widget.attrs.update(live)
         self.fields["customer_name"].widget.attrs.update(
-            {**live, "hx-trigger": "change, keyup changed delay:400ms", "data-contacts-url": reverse_lazy("diagnosis:contact_names")}
+            {**live, "hx-trigger": "change, input changed delay:400ms", "data-contacts-url": reverse_lazy("diagnosis:contact_names")}
         )
         similar = {
             "hx-get": reverse_lazy("diagnosis:similar"),
-            "hx-trigger": "keyup changed delay:500ms, change",
+            "hx-trigger": "input changed delay:500ms, change",
             "hx-target": "#similar-tickets",
             "hx-include": "#intake-form",
         }
@@ -223,7 +223,7 @@ class StageChangeForm(forms.Form):
         self.fields["to_stage"].choices = [(s, Stage(s).label) for s in allowed_next_stages(ticket.stage)]
         self.helper = FormHelper()
         self.helper.form_action = reverse_lazy("diagnosis:stage", kwargs={"number": ticket.number})
-        self.helper.add_input(Submit("change", _("Change stage"), css_class="btn-outline-primary"))
+        self.helper.add_input(Submit("change", _("Change stage")))
 
 
 class ClarificationForm(forms.Form):
@@ -237,7 +237,7 @@ class ClarificationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_action = reverse_lazy("diagnosis:clarify", kwargs={"number": ticket.number})
-        self.helper.add_input(Submit("add", _("Add"), css_class="btn-outline-primary"))
+        self.helper.add_input(Submit("add", _("Add")))
 
 
 class LinkParentForm(forms.Form):
@@ -252,7 +252,7 @@ class LinkParentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_action = reverse_lazy("diagnosis:link", kwargs={"number": ticket.number})
-        self.helper.add_input(Submit("link", _("Link"), css_class="btn-outline-secondary"))
+        self.helper.add_input(Submit("link", _("Link")))
 
     def clean_parent_number(self):
         number = self.cleaned_data["parent_number"].strip()

@@ -288,3 +288,13 @@ def test_saved_filters_are_private(client, manager, admin_user):
     client.force_login(admin_user)
     assert client.post(reverse("diagnosis:saved_filter_delete", args=[saved.pk])).status_code == 404
     assert "mine" not in client.get(reverse("diagnosis:list")).content.decode()
+
+
+# ---------------------------------------------------------------- language
+
+def test_chinese_first_whatever_the_browser_says_and_english_on_request(engineer_client):
+    page = engineer_client.get(reverse("diagnosis:list"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "技术服务问题快速诊断表" in page and "问题编号" in page
+    engineer_client.post(reverse("set_language"), {"language": "en", "next": reverse("diagnosis:list")})
+    page = engineer_client.get(reverse("diagnosis:list")).content.decode()
+    assert "Technical Service Problem Quick Diagnosis Table" in page and "Ticket No." in page
