@@ -7,7 +7,12 @@ from django.utils.translation import gettext_lazy
 
 from toolkit.excel import Column, ExportedFile, write_table
 from toolkit.models import ExportLog
-from toolkit.privacy import CONTACT_DETAILS_PERMISSION, can_see_contact_details, mask_contact_details, mask_person_name
+from toolkit.privacy import (
+    CONTACT_DETAILS_PERMISSION,
+    can_see_contact_details,
+    mask_contact_details,
+    mask_person_name,
+)
 
 TABLE_TITLE = gettext_lazy("Technical Service Problem Quick Diagnosis Table")
 

@@ -39,13 +39,17 @@ class TicketFilterForm(forms.Form):
         cleaned = super().clean()
         after, before = cleaned.get("occurred_after"), cleaned.get("occurred_before")
         if after and before and after > before:
-            self.add_error("occurred_before", _("“Occurred before” must not be earlier than “occurred after”."))
+            self.add_error(
+                "occurred_before", _("“Occurred before” must not be earlier than “occurred after”.")
+            )
         return cleaned
 
 
 class TicketFilter(django_filters.FilterSet):
     # distinct=False: no joins are involved, and DISTINCT would make the page count scan every column.
-    priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices, distinct=False)
+    priority = django_filters.MultipleChoiceFilter(
+        label=_("Priority"), choices=Priority.choices, distinct=False
+    )
     problem_type = django_filters.MultipleChoiceFilter(
         label=_("Type"), choices=ProblemType.choices, distinct=False
     )
@@ -55,8 +59,12 @@ class TicketFilter(django_filters.FilterSet):
     )
     owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=get_user_model().objects.all())
     customer = django_filters.ModelChoiceFilter(label=_("Customer"), queryset=Customer.objects.all())
-    occurred_after = django_filters.DateFilter(label=_("Occurred on or after"), method="filter_occurred_after")
-    occurred_before = django_filters.DateFilter(label=_("Occurred on or before"), method="filter_occurred_before")
+    occurred_after = django_filters.DateFilter(
+        label=_("Occurred on or after"), method="filter_occurred_after"
+    )
+    occurred_before = django_filters.DateFilter(
+        label=_("Occurred on or before"), method="filter_occurred_before"
+    )
     q = django_filters.CharFilter(label=_("Search"), method="filter_text", max_length=200)
     sort = django_filters.ChoiceFilter(
         label=_("Sort"),

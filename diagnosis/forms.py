@@ -28,7 +28,9 @@ DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60
 def assignable_users(also_pk=None):
     """People who can own a ticket: anyone active in a service role (plus the current owner, if any)."""
     in_role = Q(is_active=True, groups__name__in=[roles.ENGINEER, roles.MANAGER, roles.ADMIN])
-    return get_user_model().objects.filter(in_role | Q(pk=also_pk)).distinct().order_by("job_title", "username")
+    return (
+        get_user_model().objects.filter(in_role | Q(pk=also_pk)).distinct().order_by("job_title", "username")
+    )
 
 
 class OwnerChoiceField(forms.ModelChoiceField):
@@ -140,7 +142,11 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
         for name in ("impact_scope", "business_urgency", "peak_time", "customer_tier"):
             self.fields[name].widget.attrs.update(live)
         self.fields["customer_name"].widget.attrs.update(
-            {**live, "hx-trigger": "change, input changed delay:400ms", "data-contacts-url": reverse_lazy("diagnosis:contact_names")}
+            {
+                **live,
+                "hx-trigger": "change, input changed delay:400ms",
+                "data-contacts-url": reverse_lazy("diagnosis:contact_names"),
+            }
         )
         similar = {
             "hx-get": reverse_lazy("diagnosis:similar"),
@@ -170,7 +176,10 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
             Fieldset(
                 _("3. Type and priority"),
                 Row(Column("problem_type"), Column("business_urgency"), Column(Field("peak_time"))),
-                HTML('<div id="priority-suggestion" aria-live="polite">{% include "diagnosis/_priority_suggestion.html" %}</div>'),
+                HTML(
+                    '<div id="priority-suggestion" aria-live="polite">'
+                    '{% include "diagnosis/_priority_suggestion.html" %}</div>'
+                ),
                 Row(Column("priority"), Column("priority_override_reason")),
             ),
             Fieldset(
@@ -272,7 +281,9 @@ class SavedFilterForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("Excel file (.xlsx)"),
-        help_text=_("The layout of the exported diagnosis table: title row, header row, then one ticket per row."),
+        help_text=_(
+            "The layout of the exported diagnosis table: title row, header row, then one ticket per row."
+        ),
     )
 
     def __init__(self, *args, **kwargs):

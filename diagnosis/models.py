@@ -7,7 +7,10 @@ class SavedFilter(models.Model):
     """A manager's named view of the diagnosis table: the query string, minus the page."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="saved_filters"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="saved_filters",
     )
     name = models.CharField(_("name"), max_length=80)
     query_string = models.CharField(_("filter"), max_length=2000)
@@ -17,7 +20,9 @@ class SavedFilter(models.Model):
         ordering = ["name"]
         verbose_name = _("saved filter")
         verbose_name_plural = _("saved filters")
-        constraints = [models.UniqueConstraint(fields=["user", "name"], name="savedfilter_unique_name_per_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="savedfilter_unique_name_per_user")
+        ]
 
     def __str__(self):
         return self.name

@@ -43,7 +43,9 @@ class PrioritySuggestion:
     reasons: tuple[str, ...]
 
 
-def suggest_priority(*, impact_scope: str, business_urgency: str, vip: bool, peak_time: bool) -> PrioritySuggestion:
+def suggest_priority(
+    *, impact_scope: str, business_urgency: str, vip: bool, peak_time: bool
+) -> PrioritySuggestion:
     """Impact × urgency from the matrix, raised one level (at most) for a VIP customer or peak time."""
     base = PRIORITY_MATRIX[BusinessUrgency(business_urgency)][ImpactScope(impact_scope)]
     reasons = [

@@ -51,7 +51,9 @@ def ticket_timeline(ticket: Ticket) -> list[TimelineEntry]:
                 for change in delta.changes
             ]
             if details:
-                entries.append(TimelineEntry(record.history_date, who, "changed", _("Fields changed"), details))
+                entries.append(
+                    TimelineEntry(record.history_date, who, "changed", _("Fields changed"), details)
+                )
         previous = record
     for change in ticket.stage_changes.select_related("changed_by"):
         entries.append(
@@ -59,11 +61,20 @@ def ticket_timeline(ticket: Ticket) -> list[TimelineEntry]:
                 change.changed_at,
                 change.changed_by.display_name,
                 "stage",
-                _("Stage: %(from)s → %(to)s") % {"from": Stage(change.from_stage).label, "to": Stage(change.to_stage).label},
+                _("Stage: %(from)s → %(to)s")
+                % {"from": Stage(change.from_stage).label, "to": Stage(change.to_stage).label},
                 text=change.reason,
             )
         )
     for note in ticket.clarifications.select_related("added_by"):
-        entries.append(TimelineEntry(note.added_at, note.added_by.display_name, "clarification", _("Clarification added"), text=note.text))
+        entries.append(
+            TimelineEntry(
+                note.added_at,
+                note.added_by.display_name,
+                "clarification",
+                _("Clarification added"),
+                text=note.text,
+            )
+        )
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries

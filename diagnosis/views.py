@@ -149,7 +149,9 @@ def ticket_detail(request, number):
         "can_change": request.user.has_perm("toolkit.change_ticket"),
         "stage_form": StageChangeForm(ticket=ticket),
         "clarification_form": ClarificationForm(ticket=ticket),
-        "link_form": LinkParentForm(ticket=ticket, initial={"parent_number": getattr(ticket.parent, "number", "")}),
+        "link_form": LinkParentForm(
+            ticket=ticket, initial={"parent_number": getattr(ticket.parent, "number", "")}
+        ),
     }
     return render(request, "diagnosis/ticket_detail.html", context)
 
@@ -222,7 +224,9 @@ def ticket_link(request, number):
         request,
         number,
         LinkParentForm,
-        lambda ticket, data: core.ticket_link_parent(ticket=ticket, parent=data["parent_number"], by=request.user),
+        lambda ticket, data: core.ticket_link_parent(
+            ticket=ticket, parent=data["parent_number"], by=request.user
+        ),
     )
 
 
@@ -233,7 +237,9 @@ def ticket_export(request):
     if not filterset.is_valid():
         response = TemplateResponse(request, "diagnosis/export_error.html", {"filter": filterset}, status=400)
         return response
-    exported = exports.export_diagnosis_table(filterset=filterset, user=request.user, query_string=request.GET.urlencode())
+    exported = exports.export_diagnosis_table(
+        filterset=filterset, user=request.user, query_string=request.GET.urlencode()
+    )
     return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
 
 

@@ -51,7 +51,9 @@ def manager(db):
 
 @pytest.fixture
 def admin_user(db):
-    return UserFactory(username="admin", first_name="管理员", job_title="系统管理员", role="admin", is_staff=True)
+    return UserFactory(
+        username="admin", first_name="管理员", job_title="系统管理员", role="admin", is_staff=True
+    )
 
 
 @pytest.fixture

@@ -56,7 +56,9 @@ class TicketFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory, customer=factory.SelfAttribute("..customer"))
     contact_details = "13856785678"
     source = Source.PHONE
-    occurred_at = factory.LazyFunction(lambda: timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1))
+    occurred_at = factory.LazyFunction(
+        lambda: timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    )
     description = "系统无法登录,提示验证码错误"
     error_message = ""
     problem_type = ProblemType.FUNCTIONAL

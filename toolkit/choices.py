@@ -19,7 +19,15 @@ class Stage(models.TextChoices):
     @classmethod
     def open_stages(cls):
         """Stages in which the ticket is still being worked (the SLA clock may run)."""
-        return [cls.NEW, cls.DIAGNOSIS, cls.ANALYSIS, cls.DESIGN, cls.IMPLEMENTATION, cls.EVALUATION, cls.ON_HOLD]
+        return [
+            cls.NEW,
+            cls.DIAGNOSIS,
+            cls.ANALYSIS,
+            cls.DESIGN,
+            cls.IMPLEMENTATION,
+            cls.EVALUATION,
+            cls.ON_HOLD,
+        ]
 
 
 # The work sequence; the middle stages are optional, so any later one may follow.

@@ -59,7 +59,9 @@ def _cell(sheet, value, column: Column):
     return cell
 
 
-def write_table(*, title: str, columns: Sequence[Column], rows: Iterable[Sequence], filename: str) -> ExportedFile:
+def write_table(
+    *, title: str, columns: Sequence[Column], rows: Iterable[Sequence], filename: str
+) -> ExportedFile:
     """Title row, header row, data rows; frozen header, auto-filter, column widths, real dates."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sanitize_text(title)[:31])
@@ -87,7 +89,7 @@ def write_table(*, title: str, columns: Sequence[Column], rows: Iterable[Sequenc
     last_row = max(count + 2, 2)
     sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{last_row}"
 
-    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it after streaming
     workbook.save(handle)
     handle.seek(0)
     return ExportedFile(file=handle, filename=filename, row_count=count)

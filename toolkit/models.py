@@ -141,11 +141,15 @@ class Ticket(models.Model):
     suggested_priority = models.CharField(
         _("suggested priority"), max_length=2, choices=Priority.choices, blank=True
     )
-    priority_override_reason = models.CharField(_("reason for overriding the suggestion"), max_length=300, blank=True)
+    priority_override_reason = models.CharField(
+        _("reason for overriding the suggestion"), max_length=300, blank=True
+    )
 
     preliminary_judgement = models.CharField(_("preliminary judgement"), max_length=500, blank=True)
     judgement_unverified = models.BooleanField(
-        _("to be verified"), default=False, help_text=_("Tick when the judgement is not yet certain (待验证).")
+        _("to be verified"),
+        default=False,
+        help_text=_("Tick when the judgement is not yet certain (待验证)."),
     )
 
     owner = models.ForeignKey(
@@ -228,9 +232,14 @@ class TicketNumberSequence(models.Model):
         verbose_name = _("ticket number sequence")
         verbose_name_plural = _("ticket number sequences")
 
+    def __str__(self):
+        return f"{self.day:%Y%m%d}: {self.last_value}"
+
 
 class StageChange(models.Model):
-    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="stage_changes")
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="stage_changes"
+    )
     from_stage = models.CharField(_("from"), max_length=20, choices=Stage.choices)
     to_stage = models.CharField(_("to"), max_length=20, choices=Stage.choices)
     reason = models.CharField(_("reason"), max_length=500)

@@ -90,7 +90,9 @@ def truncate_to_minute(value):
 
 @transaction.atomic
 def customer_get_or_create(*, name: str, tier: str | None = None) -> Customer:
-    customer, created = Customer.objects.get_or_create(name=name.strip(), defaults={"tier": tier or "standard"})
+    customer, created = Customer.objects.get_or_create(
+        name=name.strip(), defaults={"tier": tier or "standard"}
+    )
     return customer
 
 
@@ -133,7 +135,9 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
     """Edit the fields that may change after intake; the original description never does."""
     unknown = set(changes) - set(EDITABLE_TICKET_FIELDS)
     if unknown:
-        raise ValidationError(_("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     if "occurred_at" in changes:
         changes["occurred_at"] = truncate_to_minute(changes["occurred_at"])
         validate_occurred_at(changes["occurred_at"])
@@ -201,7 +205,10 @@ def ticket_link_parent(*, ticket: Ticket, parent: Ticket | None, by) -> Ticket:
             raise ValidationError({"parent": _("A ticket cannot be its own parent.")})
         if parent.parent_id is not None:
             raise ValidationError(
-                {"parent": _("%(number)s is itself grouped under another incident.") % {"number": parent.number}}
+                {
+                    "parent": _("%(number)s is itself grouped under another incident.")
+                    % {"number": parent.number}
+                }
             )
         if ticket.children.exists():
             raise ValidationError(

@@ -18,7 +18,7 @@ env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-_DEV_SECRET_KEY = "dev-only-insecure-key-not-for-production-use-0123456789abcdefghij"
+_DEV_SECRET_KEY = "dev-only-insecure-key-not-for-production-use-0123456789abcdefghij"  # noqa: S105
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")

@@ -81,7 +81,9 @@ def test_future_occurrence_is_refused(engineer):
 def test_override_without_reason_is_refused_and_with_reason_recorded(engineer):
     with pytest.raises(ValidationError):
         _create(engineer, priority="P0", suggested_priority="P2")
-    ticket = _create(engineer, priority="P0", suggested_priority="P2", priority_override_reason="客户月底结账")
+    ticket = _create(
+        engineer, priority="P0", suggested_priority="P2", priority_override_reason="客户月底结账"
+    )
     assert ticket.priority_overridden
     assert ticket.history.first().priority_override_reason == "客户月底结账"
 

@@ -36,6 +36,7 @@ def _intake_data(owner, **overrides):
 
 # ---------------------------------------------------------------- permissions per role
 
+
 @pytest.fixture
 def ticket(db):
     return TicketFactory()
@@ -46,7 +47,10 @@ def _pages(ticket):
     return {
         "list": ("get", reverse("diagnosis:list")),
         "new": ("get", reverse("diagnosis:new")),
-        "suggest": ("get", reverse("diagnosis:suggest_priority") + "?impact_scope=one_user&business_urgency=low"),
+        "suggest": (
+            "get",
+            reverse("diagnosis:suggest_priority") + "?impact_scope=one_user&business_urgency=low",
+        ),
         "similar": ("get", reverse("diagnosis:similar") + "?description=登录"),
         "contacts": ("get", reverse("diagnosis:contact_names") + "?customer_name=x"),
         "detail": ("get", reverse("diagnosis:detail", args=[number])),
@@ -61,14 +65,48 @@ def _pages(ticket):
 
 
 ALLOWED = {
-    "engineer": {"list", "new", "suggest", "similar", "contacts", "detail", "edit", "stage", "clarify", "link", "export"},
+    "engineer": {
+        "list",
+        "new",
+        "suggest",
+        "similar",
+        "contacts",
+        "detail",
+        "edit",
+        "stage",
+        "clarify",
+        "link",
+        "export",
+    },
     "manager": {
-        "list", "new", "suggest", "similar", "contacts", "detail", "edit", "stage", "clarify", "link", "export",
-        "import", "save_filter",
+        "list",
+        "new",
+        "suggest",
+        "similar",
+        "contacts",
+        "detail",
+        "edit",
+        "stage",
+        "clarify",
+        "link",
+        "export",
+        "import",
+        "save_filter",
     },
     "admin": {
-        "list", "new", "suggest", "similar", "contacts", "detail", "edit", "stage", "clarify", "link", "export",
-        "import", "save_filter",
+        "list",
+        "new",
+        "suggest",
+        "similar",
+        "contacts",
+        "detail",
+        "edit",
+        "stage",
+        "clarify",
+        "link",
+        "export",
+        "import",
+        "save_filter",
     },
     "norole": set(),
 }
@@ -104,6 +142,7 @@ def test_login_page_and_language_switch_need_no_login(client):
 
 
 # ---------------------------------------------------------------- intake form
+
 
 def test_document_row_goes_in_through_the_form(engineer_client, engineer):
     response = engineer_client.post(reverse("diagnosis:new"), _intake_data(engineer))
@@ -143,11 +182,16 @@ def test_override_needs_a_reason_and_keeps_it(engineer_client, engineer):
     assert response.status_code == 200
     assert "priority_override_reason" in response.context["form"].errors
     response = engineer_client.post(
-        reverse("diagnosis:new"), _intake_data(engineer, priority="P0", priority_override_reason="月底结账高峰")
+        reverse("diagnosis:new"),
+        _intake_data(engineer, priority="P0", priority_override_reason="月底结账高峰"),
     )
     assert response.status_code == 302
     ticket = Ticket.objects.get()
-    assert (ticket.priority, ticket.suggested_priority, ticket.priority_override_reason) == ("P0", "P1", "月底结账高峰")
+    assert (ticket.priority, ticket.suggested_priority, ticket.priority_override_reason) == (
+        "P0",
+        "P1",
+        "月底结账高峰",
+    )
 
 
 def test_vip_customer_raises_the_suggestion(engineer_client, engineer):
@@ -176,6 +220,7 @@ def test_similar_open_tickets_appear_while_typing(engineer_client):
 
 
 # ---------------------------------------------------------------- detail page actions
+
 
 def test_stage_change_from_the_detail_page(engineer_client, ticket):
     url = reverse("diagnosis:stage", args=[ticket.number])
@@ -219,16 +264,22 @@ def test_linking_under_a_parent_shows_the_incident(engineer_client):
     assert child.parent == parent
     page = engineer_client.get(parent.get_absolute_url())
     assert page.context["children"] == [child]
-    response = engineer_client.post(reverse("diagnosis:link", args=[child.number]), {"parent_number": "TS-1"}, follow=True)
+    response = engineer_client.post(
+        reverse("diagnosis:link", args=[child.number]), {"parent_number": "TS-1"}, follow=True
+    )
     assert "TS-1" in response.content.decode()
 
 
 # ---------------------------------------------------------------- masking in pages
 
+
 def test_engineer_sees_contact_masked_on_others_tickets(engineer_client, engineer):
     other = TicketFactory(contact_details="13856785678", contact=ContactFactory(name="王女士"))
     own = TicketFactory(
-        owner=engineer, recorded_by=engineer, contact_details="13912345678", contact=ContactFactory(name="李先生")
+        owner=engineer,
+        recorded_by=engineer,
+        contact_details="13912345678",
+        contact=ContactFactory(name="李先生"),
     )
     table = engineer_client.get(reverse("diagnosis:list")).content.decode()
     assert "138****5678" in table and "13856785678" not in table
@@ -246,6 +297,7 @@ def test_manager_sees_contact_details(manager_client):
 
 
 # ---------------------------------------------------------------- query counts
+
 
 @pytest.mark.parametrize("rows", [1, 30])
 def test_table_query_count_does_not_grow_with_rows(manager_client, rows, django_assert_num_queries):
@@ -267,6 +319,7 @@ def test_detail_query_count_is_bounded(manager_client, django_assert_max_num_que
 
 
 # ---------------------------------------------------------------- saved filters
+
 
 def test_manager_saves_and_reopens_a_named_filter(manager_client, manager):
     response = manager_client.post(
@@ -292,8 +345,11 @@ def test_saved_filters_are_private(client, manager, admin_user):
 
 # ---------------------------------------------------------------- language
 
+
 def test_chinese_first_whatever_the_browser_says_and_english_on_request(engineer_client):
-    page = engineer_client.get(reverse("diagnosis:list"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    page = engineer_client.get(
+        reverse("diagnosis:list"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
+    ).content.decode()
     assert "技术服务问题快速诊断表" in page and "问题编号" in page
     engineer_client.post(reverse("set_language"), {"language": "en", "next": reverse("diagnosis:list")})
     page = engineer_client.get(reverse("diagnosis:list")).content.decode()

@@ -54,4 +54,4 @@ def test_celery_reads_every_celery_setting_we_define():
 def test_chinese_is_the_default_language_and_time_zone_is_shanghai():
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert dict(settings.LANGUAGES).keys() == {"zh-hans", "en"}
-    assert settings.TIME_ZONE == os.environ.get("TIME_ZONE", "Asia/Shanghai")
+    assert os.environ.get("TIME_ZONE", "Asia/Shanghai") == settings.TIME_ZONE
