@@ -108,8 +108,11 @@ def contact_get_or_create(*, customer: Customer, name: str, details: str = "") -
 
 
 @transaction.atomic
-def ticket_create(*, recorded_by, number: str = "", **fields) -> Ticket:
-    """Log a new ticket. Raises ValidationError for a future occurrence time or an unexplained override."""
+def ticket_create(*, recorded_by, number: str = "", by=None, **fields) -> Ticket:
+    """Log a new ticket. Raises ValidationError for a future occurrence time or an unexplained override.
+
+    `by` is who performs the write when it is not the recorder (an import by a manager).
+    """
     fields["occurred_at"] = truncate_to_minute(fields["occurred_at"])
     validate_occurred_at(fields["occurred_at"])
     validate_priority_override(
@@ -125,7 +128,7 @@ def ticket_create(*, recorded_by, number: str = "", **fields) -> Ticket:
     else:
         [number] = ticket_numbers_reserve(day=timezone.localdate(recorded_at))
     ticket = Ticket(number=number, recorded_by=recorded_by, recorded_at=recorded_at, **fields)
-    ticket._history_user = recorded_by
+    ticket._history_user = by or recorded_by
     ticket.save()
     return ticket
 
