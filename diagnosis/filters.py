@@ -53,12 +53,19 @@ class TicketFilter(django_filters.FilterSet):
     problem_type = django_filters.MultipleChoiceFilter(
         label=_("Type"), choices=ProblemType.choices, distinct=False
     )
-    source = django_filters.ChoiceFilter(label=_("Source"), choices=Source.choices)
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=Source.choices, empty_label=_("All"))
     stage = django_filters.ChoiceFilter(
-        label=_("Stage"), choices=[(OPEN, _("All open")), *Stage.choices], method="filter_stage"
+        label=_("Stage"),
+        choices=[(OPEN, _("All open")), *Stage.choices],
+        method="filter_stage",
+        empty_label=_("All"),
     )
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=get_user_model().objects.all())
-    customer = django_filters.ModelChoiceFilter(label=_("Customer"), queryset=Customer.objects.all())
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), queryset=get_user_model().objects.all(), empty_label=_("All")
+    )
+    customer = django_filters.ModelChoiceFilter(
+        label=_("Customer"), queryset=Customer.objects.all(), empty_label=_("All")
+    )
     occurred_after = django_filters.DateFilter(
         label=_("Occurred on or after"), method="filter_occurred_after"
     )
@@ -69,6 +76,7 @@ class TicketFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         label=_("Sort"),
         method="filter_sort",
+        empty_label=_("Default order"),
         choices=[
             ("-recorded_at", _("Newest recorded first")),
             ("recorded_at", _("Oldest recorded first")),
