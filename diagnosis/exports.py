@@ -18,21 +18,21 @@ TABLE_TITLE = gettext_lazy("Technical Service Problem Quick Diagnosis Table")
 
 # The document's 15 columns, in order. Import reads the same layout.
 COLUMNS = [
-    Column(gettext_lazy("No."), 6, "number"),
-    Column(gettext_lazy("Ticket No."), 18),
-    Column(gettext_lazy("Customer"), 20),
-    Column(gettext_lazy("Contact"), 12),
-    Column(gettext_lazy("Contact details"), 18),
-    Column(gettext_lazy("Source"), 12),
-    Column(gettext_lazy("Occurred at"), 17, "datetime"),
-    Column(gettext_lazy("Description (symptom + impact)"), 48),
-    Column(gettext_lazy("Error message (if any)"), 28),
-    Column(gettext_lazy("Type"), 10),
-    Column(gettext_lazy("Priority"), 9),
-    Column(gettext_lazy("Preliminary judgement"), 28),
-    Column(gettext_lazy("Owner"), 16),
-    Column(gettext_lazy("Recorded by"), 16),
-    Column(gettext_lazy("Recorded at"), 17, "datetime"),
+    Column("no", gettext_lazy("No."), 6, "number"),
+    Column("number", gettext_lazy("Ticket No."), 18),
+    Column("customer", gettext_lazy("Customer"), 20),
+    Column("contact", gettext_lazy("Contact"), 12),
+    Column("contact_details", gettext_lazy("Contact details"), 18),
+    Column("source", gettext_lazy("Source"), 12),
+    Column("occurred_at", gettext_lazy("Occurred at"), 17, "datetime"),
+    Column("description", gettext_lazy("Description (symptom + impact)"), 48),
+    Column("error_message", gettext_lazy("Error message (if any)"), 28),
+    Column("problem_type", gettext_lazy("Type"), 10),
+    Column("priority", gettext_lazy("Priority"), 9),
+    Column("judgement", gettext_lazy("Preliminary judgement"), 28),
+    Column("owner", gettext_lazy("Owner"), 16),
+    Column("recorded_by", gettext_lazy("Recorded by"), 16),
+    Column("recorded_at", gettext_lazy("Recorded at"), 17, "datetime"),
 ]
 
 TO_BE_VERIFIED = gettext_lazy("(to be verified)")

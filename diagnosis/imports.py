@@ -38,24 +38,7 @@ from .exports import COLUMNS, TO_BE_VERIFIED
 
 logger = logging.getLogger(__name__)
 
-# One key per column of exports.COLUMNS, in the same order.
-KEYS = [
-    "no",
-    "number",
-    "customer",
-    "contact",
-    "contact_details",
-    "source",
-    "occurred_at",
-    "description",
-    "error_message",
-    "problem_type",
-    "priority",
-    "judgement",
-    "owner",
-    "recorded_by",
-    "recorded_at",
-]
+KEYS = [column.key for column in COLUMNS]
 REQUIRED_KEYS = [
     "customer",
     "contact",

@@ -31,6 +31,7 @@ def sanitize_text(value: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
+    key: str  # stable name, used when a file is read back
     header: str
     width: int
     kind: str = "text"  # text | datetime | number

@@ -64,52 +64,21 @@ def _pages(ticket):
     }
 
 
-ALLOWED = {
-    "engineer": {
-        "list",
-        "new",
-        "suggest",
-        "similar",
-        "contacts",
-        "detail",
-        "edit",
-        "stage",
-        "clarify",
-        "link",
-        "export",
-    },
-    "manager": {
-        "list",
-        "new",
-        "suggest",
-        "similar",
-        "contacts",
-        "detail",
-        "edit",
-        "stage",
-        "clarify",
-        "link",
-        "export",
-        "import",
-        "save_filter",
-    },
-    "admin": {
-        "list",
-        "new",
-        "suggest",
-        "similar",
-        "contacts",
-        "detail",
-        "edit",
-        "stage",
-        "clarify",
-        "link",
-        "export",
-        "import",
-        "save_filter",
-    },
-    "norole": set(),
+ENGINEER_PAGES = {
+    "list",
+    "new",
+    "suggest",
+    "similar",
+    "contacts",
+    "detail",
+    "edit",
+    "stage",
+    "clarify",
+    "link",
+    "export",
 }
+MANAGER_PAGES = ENGINEER_PAGES | {"import", "save_filter"}
+ALLOWED = {"engineer": ENGINEER_PAGES, "manager": MANAGER_PAGES, "admin": MANAGER_PAGES, "norole": set()}
 
 
 @pytest.mark.parametrize("role", ["engineer", "manager", "admin", "norole"])
