@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from toolkit.choices import ProblemType, Source
 from toolkit.excel import Column, ExportedFile, write_table
 from toolkit.models import ExportLog
 from toolkit.privacy import (
@@ -44,7 +45,12 @@ def judgement_text(ticket) -> str:
     return ticket.preliminary_judgement
 
 
-def diagnosis_row(index: int, ticket, user) -> list:
+def _labels(choices) -> dict[str, str]:
+    """Choice labels in the active language, looked up once per export instead of once per cell."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+def diagnosis_row(index: int, ticket, user, labels: dict) -> list:
     visible = can_see_contact_details(user, ticket)
     return [
         index,
@@ -52,11 +58,11 @@ def diagnosis_row(index: int, ticket, user) -> list:
         ticket.customer.name,
         ticket.contact.name if visible else mask_person_name(ticket.contact.name),
         ticket.contact_details if visible else mask_contact_details(ticket.contact_details),
-        ticket.get_source_display(),
+        labels["source"][ticket.source],
         ticket.occurred_at,
         ticket.description,
         ticket.error_message,
-        ticket.get_problem_type_display(),
+        labels["problem_type"][ticket.problem_type],
         ticket.priority,
         judgement_text(ticket),
         ticket.owner.display_name,
@@ -68,7 +74,8 @@ def diagnosis_row(index: int, ticket, user) -> list:
 def export_diagnosis_table(*, filterset, user, query_string: str) -> ExportedFile:
     """Write the filtered rows (streamed from the database in chunks) and log the export."""
     tickets = filterset.qs.iterator(chunk_size=2000)
-    rows = (diagnosis_row(index, ticket, user) for index, ticket in enumerate(tickets, start=1))
+    labels = {"source": _labels(Source), "problem_type": _labels(ProblemType)}
+    rows = (diagnosis_row(index, ticket, user, labels) for index, ticket in enumerate(tickets, start=1))
     filename = f"{_('diagnosis-table')}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
     exported = write_table(title=str(TABLE_TITLE), columns=COLUMNS, rows=rows, filename=filename)
     with transaction.atomic():

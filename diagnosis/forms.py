@@ -175,7 +175,11 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
             ),
             Fieldset(
                 _("3. Type and priority"),
-                Row(Column("problem_type"), Column("business_urgency"), Column(Field("peak_time"), css_class="d-flex align-items-end")),
+                Row(
+                    Column("problem_type"),
+                    Column("business_urgency"),
+                    Column(Field("peak_time"), css_class="d-flex align-items-end"),
+                ),
                 HTML(
                     '<div id="priority-suggestion" aria-live="polite">'
                     '{% include "diagnosis/_priority_suggestion.html" %}</div>'
