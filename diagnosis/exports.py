@@ -76,7 +76,8 @@ def export_diagnosis_table(*, filterset, user, query_string: str) -> ExportedFil
     tickets = filterset.qs.iterator(chunk_size=2000)
     labels = {"source": _labels(Source), "problem_type": _labels(ProblemType)}
     rows = (diagnosis_row(index, ticket, user, labels) for index, ticket in enumerate(tickets, start=1))
-    filename = f"{_('diagnosis-table')}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+    name = _("diagnosis-table")
+    filename = f"{name}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
     exported = write_table(title=str(TABLE_TITLE), columns=COLUMNS, rows=rows, filename=filename)
     with transaction.atomic():
         ExportLog.objects.create(

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from toolkit import services as core
 from toolkit.choices import CustomerTier
 from toolkit.models import Contact, Customer, Ticket
+from toolkit.privacy import CONTACT_DETAILS_PERMISSION
 
 from . import exports, imports
 from .forms import (
@@ -131,7 +132,10 @@ def similar_tickets(request):
 @require_GET
 @add_required
 def contact_names(request):
-    contacts = Contact.objects.filter(customer__name=request.GET.get("customer_name", "").strip())[:200]
+    # Names of a customer's people are contact data: only for those allowed to see it.
+    contacts = Contact.objects.none()
+    if request.user.has_perm(CONTACT_DETAILS_PERMISSION):
+        contacts = Contact.objects.filter(customer__name=request.GET.get("customer_name", "").strip())[:200]
     return render(request, "diagnosis/_contact_names.html", {"contacts": contacts})
 
 

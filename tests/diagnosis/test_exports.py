@@ -413,3 +413,9 @@ def test_large_export_has_every_row(manager_client, manager):
     assert sheet["B2002"].value == "TS-20231001-2000"
     assert sheet.auto_filter.ref == "A2:O2002"
     assert ExportLog.objects.get().row_count == 2000
+
+
+def test_download_is_named_in_the_users_language(manager_client):
+    response = manager_client.get(EXPORT_URL)
+    b"".join(response.streaming_content)
+    assert "filename*=utf-8''%E6%8A%80%E6%9C%AF" in response["Content-Disposition"]  # 技术…

@@ -323,3 +323,11 @@ def test_chinese_first_whatever_the_browser_says_and_english_on_request(engineer
     engineer_client.post(reverse("set_language"), {"language": "en", "next": reverse("diagnosis:list")})
     page = engineer_client.get(reverse("diagnosis:list")).content.decode()
     assert "Technical Service Problem Quick Diagnosis Table" in page and "Ticket No." in page
+
+
+@pytest.mark.parametrize(("role", "shown"), [("manager", True), ("engineer", False)])
+def test_contact_name_suggestions_only_for_those_who_may_see_contacts(client, request, role, shown):
+    client.force_login(request.getfixturevalue(role))
+    ContactFactory(customer=CustomerFactory(name="TSA公司"), name="王女士")
+    url = reverse("diagnosis:contact_names") + "?customer_name=TSA公司"
+    assert ("王女士" in client.get(url).content.decode()) is shown
