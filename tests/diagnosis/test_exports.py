@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from diagnosis.exports import COLUMNS
+from tests.diagnosis.layout import EN_HEADERS, EN_TITLE, ZH_HEADERS, ZH_TITLE
 from tests.factories import ContactFactory, CustomerFactory, TicketFactory, UserFactory
 from toolkit.choices import Priority, ProblemType, Source
 from toolkit.models import ExportLog, Ticket
@@ -19,42 +20,6 @@ from toolkit.services import contact_get_or_create, customer_get_or_create, tick
 
 EXPORT_URL = reverse("diagnosis:export")
 
-ZH_TITLE = "技术服务问题快速诊断表"
-ZH_HEADERS = [
-    "序号",
-    "问题编号",
-    "客户名称",
-    "联系人",
-    "联系方式",
-    "问题来源",
-    "发生时间",
-    "问题描述(现象+影响)",
-    "错误提示(如有)",
-    "问题类型",
-    "紧急程度",
-    "初步判断",
-    "责任人",
-    "记录人",
-    "记录时间",
-]
-EN_TITLE = "Technical Service Problem Quick Diagnosis Table"
-EN_HEADERS = [
-    "No.",
-    "Ticket No.",
-    "Customer",
-    "Contact",
-    "Contact details",
-    "Source",
-    "Occurred at",
-    "Description (symptom + impact)",
-    "Error message (if any)",
-    "Type",
-    "Priority",
-    "Preliminary judgement",
-    "Owner",
-    "Recorded by",
-    "Recorded at",
-]
 
 # Where each value sits in a row (1-based columns, as in the document).
 NUMBER, CONTACT, CONTACT_DETAILS, DESCRIPTION, ERROR = 2, 4, 5, 8, 9

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from diagnosis.imports import import_diagnosis_table
+from tests.diagnosis.layout import EN_HEADERS, ZH_HEADERS
 from tests.factories import TicketFactory, UserFactory
 from toolkit.choices import BusinessUrgency, ImpactScope, Priority, ProblemType, Source
 from toolkit.models import Contact, Customer, Ticket
@@ -19,40 +20,6 @@ IMPORT_URL = reverse("diagnosis:import")
 EXPORT_URL = reverse("diagnosis:export")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-ZH_HEADERS = [
-    "序号",
-    "问题编号",
-    "客户名称",
-    "联系人",
-    "联系方式",
-    "问题来源",
-    "发生时间",
-    "问题描述(现象+影响)",
-    "错误提示(如有)",
-    "问题类型",
-    "紧急程度",
-    "初步判断",
-    "责任人",
-    "记录人",
-    "记录时间",
-]
-EN_HEADERS = [
-    "No.",
-    "Ticket No.",
-    "Customer",
-    "Contact",
-    "Contact details",
-    "Source",
-    "Occurred at",
-    "Description (symptom + impact)",
-    "Error message (if any)",
-    "Type",
-    "Priority",
-    "Preliminary judgement",
-    "Owner",
-    "Recorded by",
-    "Recorded at",
-]
 
 # The document's two rows, written as a person would type them (its own squashed dates included).
 DOCUMENT_ROWS = [
@@ -643,7 +610,6 @@ def test_manager_sees_the_import_page(manager_client):
     response = manager_client.get(IMPORT_URL)
     assert response.status_code == 200
     assert 'type="file"' in response.content.decode()
-
 
 
 def test_history_names_the_importer_not_the_recorder(manager_client, manager, owners):
