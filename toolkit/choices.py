@@ -96,3 +96,37 @@ class CustomerTier(models.TextChoices):
     STANDARD = "standard", _("Standard")
     PAID = "paid", _("Paying")
     VIP = "vip", _("VIP")
+
+
+class SlaClock(models.TextChoices):
+    ALWAYS = "24x7", _("24×7")
+    BUSINESS = "business", _("Business hours")
+
+
+class SlaTargetKind(models.TextChoices):
+    RESPONSE = "response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class SlaState(models.TextChoices):
+    OK = "ok", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Breached")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("Team chat webhook")
+
+
+class WebhookKind(models.TextChoices):
+    WECOM = "wecom", _("WeCom robot")
+    DINGTALK = "dingtalk", _("DingTalk robot")
+    FEISHU = "feishu", _("Feishu robot")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")

@@ -10,13 +10,19 @@ from simple_history.models import HistoricalRecords
 
 from .choices import (
     BusinessUrgency,
+    Channel,
     CustomerTier,
+    DeliveryStatus,
     Frequency,
     ImpactScope,
     Priority,
     ProblemType,
+    SlaClock,
+    SlaState,
+    SlaTargetKind,
     Source,
     Stage,
+    WebhookKind,
 )
 
 
@@ -168,6 +174,10 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.NEW)
+    # Kept up to date by the SLA engine (toolkit.sla): the worst state of the ticket's running targets,
+    # and the nearest due time of a target not yet met, for sla= and sort by time left.
+    sla_state = models.CharField(_("SLA"), max_length=10, choices=SlaState.choices, blank=True)
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent incident"),
@@ -205,6 +215,8 @@ class Ticket(models.Model):
             models.Index(fields=["occurred_at"], name="ticket_occurred_idx"),
             # Similar tickets: same error message among open tickets.
             models.Index(fields=["error_message"], name="ticket_error_idx"),
+            # sla= filter and sort by time left.
+            models.Index(fields=["sla_state", "sla_due_at"], name="ticket_sla_idx"),
         ]
 
     def __str__(self):
@@ -297,3 +309,202 @@ class ExportLog(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.table} {self.exported_at:%Y-%m-%d %H:%M}"
+
+
+class SlaPolicy(models.Model):
+    """Targets for one priority. Minutes count on the policy's clock (24×7 or business hours)."""
+
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices, unique=True)
+    first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"))
+    clock = models.CharField(_("clock"), max_length=10, choices=SlaClock.choices)
+    breach_repeat_minutes = models.PositiveIntegerField(
+        _("repeat breach reminder every (minutes)"), help_text=_("0 reminds of a breach once.")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["priority"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self):
+        return self.priority
+
+
+class BusinessCalendar(models.Model):
+    """The team's working hours (one row). Holidays and 调休 come from chinese-calendar plus CalendarDay."""
+
+    work_start = models.TimeField(_("working day starts"), default="09:00")
+    work_end = models.TimeField(_("working day ends"), default="18:00")
+    use_china_holidays = models.BooleanField(
+        _("mainland China holidays and make-up working days"), default=True
+    )
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendar")
+
+    def __str__(self):
+        return f"{self.work_start:%H:%M}–{self.work_end:%H:%M}"
+
+
+class CalendarDay(models.Model):
+    """An exception to the calendar: a holiday or a working day the package does not know (yet)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
+
+    def __str__(self):
+        return f"{self.date} {self.note}"
+
+
+class TicketSla(models.Model):
+    """One SLA target of one ticket: its due time, warning points and where the scan stands."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="slas"
+    )
+    target = models.CharField(_("target"), max_length=12, choices=SlaTargetKind.choices)
+    started_at = models.DateTimeField(_("clock started at"))
+    target_minutes = models.PositiveIntegerField(_("target (minutes)"))
+    clock = models.CharField(_("clock"), max_length=10, choices=SlaClock.choices)
+    warn50_at = models.DateTimeField(_("50% at"), null=True)
+    warn80_at = models.DateTimeField(_("80% at"), null=True)
+    due_at = models.DateTimeField(_("due at"), null=True)
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=SlaState.choices, default=SlaState.OK)
+    # When the scan must look at this row next; null once met, stopped or paused.
+    next_check_at = models.DateTimeField(_("next check at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket SLA target")
+        verbose_name_plural = _("ticket SLA targets")
+        constraints = [models.UniqueConstraint(fields=["ticket", "target"], name="ticketsla_unique_target")]
+        indexes = [
+            # The periodic scan: WHERE next_check_at <= now ORDER BY next_check_at.
+            models.Index(fields=["next_check_at"], name="ticketsla_next_check_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.target}"
+
+
+class Reminder(models.Model):
+    """A threshold reached (50, 80 or 100%, and each repeat of a breach). Unique: recorded once."""
+
+    ticket_sla = models.ForeignKey(
+        TicketSla, verbose_name=_("SLA target"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    threshold = models.PositiveSmallIntegerField(_("threshold (%)"))
+    repeat = models.PositiveIntegerField(_("repeat"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket_sla", "threshold", "repeat"], name="reminder_once_per_threshold_and_repeat"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_sla} {self.threshold}% #{self.repeat}"
+
+
+class Notification(models.Model):
+    """In-app notification (the bell). Unique per reminder and user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="+")
+    reminder = models.ForeignKey(
+        Reminder,
+        verbose_name=_("reminder"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    level = models.CharField(_("level"), max_length=10, choices=SlaState.choices)
+    message = models.CharField(_("message"), max_length=300)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["reminder", "user"], name="notification_once_per_reminder_user")
+        ]
+        indexes = [
+            # The bell: unread count per user.
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+        ]
+
+    def __str__(self):
+        return self.message
+
+
+class ChatWebhook(models.Model):
+    """A team chat robot (WeCom, DingTalk or Feishu) that receives reminders."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=WebhookKind.choices)
+    url = models.URLField(_("webhook URL"), max_length=500)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("chat webhook")
+        verbose_name_plural = _("chat webhooks")
+
+    def __str__(self):
+        return self.name
+
+
+class Delivery(models.Model):
+    """One reminder to one email address or webhook. Unique, claimed before sending, retried with backoff."""
+
+    reminder = models.ForeignKey(
+        Reminder, verbose_name=_("reminder"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reminder", "channel", "recipient"], name="delivery_once_per_reminder_recipient"
+            )
+        ]
+        indexes = [
+            # Retry pick-up: WHERE status = pending AND next_attempt_at <= now.
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} → {self.recipient}"
