@@ -2,6 +2,7 @@
 """Two commands for newcomers, with nothing but Python 3.11+ installed:
 
     python3 dev.py run    # virtualenv, packages, database, demo data, then the app on http://127.0.0.1:8000/
+                          # with a Celery worker and the SLA reminder schedule beside it
     python3 dev.py test   # virtualenv, packages, then the whole test suite (extra args go to pytest)
 
 Only the standard library is used here, because nothing else is installed yet.
@@ -19,6 +20,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed-from"
+BROKER_DIR = ROOT / ".broker"  # the embedded broker's folders (kombu filesystem transport), see settings
 
 
 def say(message):
@@ -48,6 +50,42 @@ def app_env():
     return env
 
 
+def start_worker(env):
+    """A Celery worker with the beat schedule (SLA scan every minute), in the background.
+
+    Without REDIS_URL / CELERY_BROKER_URL the broker is a folder (.broker/) shared with the web server.
+    """
+    BROKER_DIR.mkdir(exist_ok=True)
+    processed = BROKER_DIR / "processed"
+    if processed.is_dir():  # messages already handled by an earlier run
+        for old in processed.iterdir():
+            old.unlink()
+    celery = BIN / ("celery.exe" if os.name == "nt" else "celery")
+    command = [
+        str(celery),
+        "--app=toolkit",
+        "worker",
+        "--beat",
+        f"--schedule={BROKER_DIR / 'celerybeat-schedule'}",
+        "--pool=solo",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - fixed command
+
+
+def stop_worker(worker):
+    if worker.poll() is None:
+        worker.terminate()  # warm shutdown: the task in hand finishes
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def command_run(extra):
     ensure_environment()
     env = app_env()
@@ -55,9 +93,20 @@ def command_run(extra):
     run(PYTHON, "manage.py", "migrate", "--no-input", env=env)
     say("Loading demo data")
     run(PYTHON, "manage.py", "seed_demo", "--if-empty", "--tickets", "300", "--reset-passwords", env=env)
+    if env.get("CELERY_BROKER_URL"):
+        broker = "from CELERY_BROKER_URL"
+    elif env.get("REDIS_URL"):
+        broker = "Redis from REDIS_URL"
+    else:
+        broker = "the .broker/ folder, no Redis needed"
+    say(f"Starting SLA reminders: a Celery worker with the schedule (a scan every minute; broker {broker})")
+    worker = start_worker(env)
     address = extra[0] if extra else "127.0.0.1:8000"
     say(f"Service Toolkit runs at http://{address}/  (log in with a demo user above; Ctrl+C stops it)")
-    run(PYTHON, "manage.py", "runserver", address, env=env)
+    try:
+        run(PYTHON, "manage.py", "runserver", address, env=env)
+    finally:
+        stop_worker(worker)
 
 
 def command_test(extra):

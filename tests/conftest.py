@@ -1,10 +1,13 @@
 """Shared fixtures: one logged-in client per role, and the CI guard for real services."""
 
+import importlib
 import os
 import socket
 from urllib.parse import urlparse
 
 import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth.management import create_permissions
 
 from tests.factories import UserFactory
 
@@ -84,3 +87,43 @@ def admin_client_role(client, admin_user):
 @pytest.fixture(autouse=True)
 def _chinese_by_default(settings):
     settings.LANGUAGE_CODE = "zh-hans"
+
+
+def restore_migration_data():
+    """Rows the data migrations made (role groups and their permissions, SLA defaults, the calendar).
+
+    transactional_db (and live_server) end every test with a flush that empties them; later tests
+    rely on them, so they are put back.
+    """
+    roles = importlib.import_module("toolkit.migrations.0002_roles")
+    defaults = importlib.import_module("toolkit.migrations.0004_sla_defaults")
+    for app_config in django_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    roles.grant(django_apps, roles.ROLES)
+    Group = django_apps.get_model("auth", "Group")
+    Permission = django_apps.get_model("auth", "Permission")
+    for name, codenames in (("admin", defaults.ADMIN), ("manager", defaults.MANAGER)):
+        Group.objects.get(name=name).permissions.add(
+            *Permission.objects.filter(content_type__app_label="toolkit", codename__in=codenames)
+        )
+    SlaPolicy = django_apps.get_model("toolkit", "SlaPolicy")
+    for priority, response, resolution, clock, repeat in defaults.DEFAULTS:
+        SlaPolicy.objects.get_or_create(
+            priority=priority,
+            defaults={
+                "first_response_minutes": response,
+                "resolution_minutes": resolution,
+                "clock": clock,
+                "breach_repeat_minutes": repeat,
+            },
+        )
+    django_apps.get_model("toolkit", "BusinessCalendar").objects.get_or_create(pk=1)
+
+
+@pytest.fixture(autouse=True)
+def _restore_migration_data_after_flush(request, django_db_blocker):
+    """Autouse fixtures are set up first, so this teardown runs after transactional_db's flush."""
+    yield
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        with django_db_blocker.unblock():
+            restore_migration_data()

@@ -55,3 +55,6 @@ class ExportLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # an audit log is read-only
+
+
+from . import admin_notifications  # noqa: E402,F401 - registers Delivery, ChatWebhook, Notification

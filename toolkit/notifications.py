@@ -1,16 +1,314 @@
-"""Reminders to people: in-app notifications, email and team chat webhooks. (Being written.)"""
+"""Reminders to people: in-app notifications, email and team chat webhooks.
+
+Exactly once, enforced by the database:
+
+* ``reminder_fan_out`` inserts Notification and Delivery rows with ``ignore_conflicts``; their unique
+  constraints (reminder + user, reminder + channel + recipient) make a second call, a retried task
+  or a second worker insert nothing.
+* ``delivery_send`` claims a delivery with one conditional UPDATE (pending and due, or sending with a
+  claim older than ``LEASE``: the worker died mid-send). Only the caller whose UPDATE touched the row
+  sends; everyone else gets the current status back. The outcome is written only while the claim is
+  still the caller's own.
+
+What the database cannot give: a worker that dies after the mail server or robot accepted the
+message but before SENT was written sends it again once the lease runs out. Webhooks carry the
+delivery id in ``X-Delivery-Id`` so a receiver can drop that repeat.
+
+Every text is rendered in the team's language (settings.LANGUAGE_CODE): there is no request here.
+Durations are wall-clock time, also for business-hours targets; the due time is shown beside them.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from . import webhooks
+from .choices import Channel, DeliveryStatus, SlaState
+from .models import ChatWebhook, Delivery, Notification, Reminder
+
+logger = logging.getLogger(__name__)
+
+BREACH_THRESHOLD = 100
+# A claim older than this belongs to a worker that died (or hung) mid-send; far above the webhook timeout.
+LEASE = timedelta(minutes=5)
+# Waits after failed attempts 1..5; the 6th failure is final.
+BACKOFF = [timedelta(minutes=m) for m in (1, 2, 4, 8, 16)]
+MAX_ATTEMPTS = len(BACKOFF) + 1
+NOTIFICATION_MESSAGE_MAX = Notification._meta.get_field("message").max_length
+LAST_ERROR_MAX = 2000
+
+_REMINDER_RELATIONS = ("ticket_sla__ticket__customer", "ticket_sla__ticket__owner__manager")
+
+
+class PermanentDeliveryError(Exception):
+    """Retrying cannot help (the webhook was deleted or turned off): the delivery fails at once."""
+
+
+# ---------------------------------------------------------------- texts
+
+
+@dataclass(frozen=True)
+class ReminderText:
+    """A reminder in words: the one-line message, a title for chat robots, details and the ticket link."""
+
+    breach: bool
+    title: str
+    line: str
+    details: list[str]
+    link: str
+
+
+def site_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def format_minutes(minutes: int) -> str:
+    """15 min, 2 h 5 min, 3 d 4 h."""
+    minutes = max(0, int(minutes))
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    hours, rest = divmod(minutes, 60)
+    if hours < 24:
+        if rest:
+            return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
+        return _("%(hours)d h") % {"hours": hours}
+    days, hours = divmod(hours, 24)
+    if hours:
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    return _("%(days)d d") % {"days": days}
+
+
+def reminder_text(reminder: Reminder) -> ReminderText:
+    """The words of one reminder, in the active language. Times count from when the reminder was made,
+    so a retry days later says the same thing."""
+    sla = reminder.ticket_sla
+    ticket = sla.ticket
+    breach = reminder.threshold >= BREACH_THRESHOLD
+    params = {
+        "priority": ticket.priority,
+        "number": ticket.number,
+        "customer": ticket.customer.name,
+        "target": sla.get_target_display(),
+        "percent": reminder.threshold,
+    }
+    if breach:
+        title = _("SLA breach")
+        overdue = _whole_minutes(reminder.created_at - sla.due_at) if sla.due_at else 0
+        if overdue >= 1:
+            params["overdue"] = format_minutes(overdue)
+            line = _("[%(priority)s breached] %(number)s %(customer)s: %(target)s overdue by %(overdue)s")
+        else:
+            line = _("[%(priority)s breached] %(number)s %(customer)s: %(target)s overdue")
+    else:
+        title = _("SLA warning")
+        if sla.due_at:
+            params["left"] = format_minutes(_whole_minutes(sla.due_at - reminder.created_at))
+            line = _(
+                "[%(priority)s %(percent)d%%] %(number)s %(customer)s: "
+                "%(target)s %(percent)d%% used, %(left)s left"
+            )
+        else:
+            line = _("[%(priority)s %(percent)d%%] %(number)s %(customer)s: %(target)s %(percent)d%% used")
+    details = [_("Owner: %(owner)s") % {"owner": ticket.owner.display_name}]
+    if sla.due_at:
+        due = timezone.localtime(sla.due_at).strftime("%Y-%m-%d %H:%M")
+        details.append(_("Due: %(due)s") % {"due": due})
+    if breach and ticket.owner.manager_id:
+        details.append(_("Escalated to: %(manager)s") % {"manager": ticket.owner.manager.display_name})
+    return ReminderText(
+        breach=breach,
+        title=title,
+        line=line % params,
+        details=details,
+        link=site_url(ticket.get_absolute_url()),
+    )
+
+
+def _whole_minutes(delta: timedelta) -> int:
+    return max(0, round(delta.total_seconds() / 60))
+
+
+def _notification_message(text: ReminderText, *, escalated_from=None) -> str:
+    message = text.line
+    if escalated_from is not None:
+        message += " " + _("(escalated: owner %(owner)s)") % {"owner": escalated_from.display_name}
+    return message[:NOTIFICATION_MESSAGE_MAX]
+
+
+def _email(text: ReminderText, reason: str) -> tuple[str, str]:
+    body = "\n".join([text.line, "", *text.details, "", _("Open the ticket: %(url)s") % {"url": text.link}])
+    return text.line, f"{body}\n\n-- \n{reason}\n"
+
+
+# ---------------------------------------------------------------- fan-out
+
+
+def _recipients(reminder: Reminder):
+    """(user, escalated_from) pairs: the owner always; on a breach also the owner's (active) manager."""
+    owner = reminder.ticket_sla.ticket.owner
+    recipients = [(owner, None)]
+    manager = owner.manager
+    if reminder.threshold >= BREACH_THRESHOLD and manager and manager.is_active and manager.pk != owner.pk:
+        recipients.append((manager, owner))
+    return recipients
 
 
 def reminder_fan_out(reminder_id: int) -> list[int]:
-    """Notifications and Delivery rows for one reminder (owner; on breach also the owner's manager). Returns Delivery ids."""
-    raise NotImplementedError
+    """Notifications and Delivery rows for one reminder (owner; on breach also the owner's manager).
+
+    Idempotent: the unique constraints turn a repeated call into no-ops. Returns the ids of the
+    reminder's deliveries still pending (all of them the first time). A reminder that no longer
+    exists (its ticket was deleted) gives [].
+    """
+    reminder = Reminder.objects.select_related(*_REMINDER_RELATIONS).filter(pk=reminder_id).first()
+    if reminder is None:
+        return []
+    ticket = reminder.ticket_sla.ticket
+    recipients = _recipients(reminder)
+    level = SlaState.BREACHED if reminder.threshold >= BREACH_THRESHOLD else SlaState.AT_RISK
+    with translation.override(settings.LANGUAGE_CODE):
+        text = reminder_text(reminder)
+        notifications = [
+            Notification(
+                user=user,
+                ticket=ticket,
+                reminder=reminder,
+                level=level,
+                message=_notification_message(text, escalated_from=escalated_from),
+            )
+            for user, escalated_from in recipients
+        ]
+    deliveries, addresses = [], set()
+    for user, _escalated_from in recipients:
+        address = user.email.strip()
+        if address and user.is_active and address.lower() not in addresses:
+            addresses.add(address.lower())
+            deliveries.append(Delivery(reminder=reminder, channel=Channel.EMAIL, recipient=address))
+    for webhook_id in ChatWebhook.objects.filter(active=True).order_by("pk").values_list("pk", flat=True):
+        deliveries.append(Delivery(reminder=reminder, channel=Channel.WEBHOOK, recipient=str(webhook_id)))
+    with transaction.atomic():
+        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return list(
+        Delivery.objects.filter(reminder=reminder, status=DeliveryStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# ---------------------------------------------------------------- sending
+
+
+def _claimable(now):
+    """Pending and due, or sending under a claim that has gone stale."""
+    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
+        Q(claimed_at__lte=now - LEASE) | Q(claimed_at__isnull=True), status=DeliveryStatus.SENDING
+    )
+
+
+def _current_status(delivery_id) -> str:
+    return Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first() or ""
 
 
 def delivery_send(delivery_id: int) -> str:
-    """Claim one delivery, send it, record the outcome. Returns the delivery's status afterwards."""
-    raise NotImplementedError
+    """Claim one delivery, send it, record the outcome. Returns the delivery's status afterwards.
+
+    Sends only when this call's claim succeeded; a delivery someone else holds, already sent, failed
+    for good or not yet due is left alone and its status returned ("" when it does not exist).
+    A failed send never raises: it is recorded (last_error, backoff or FAILED) and its status returned.
+    """
+    claimed_at = timezone.now()
+    claimed = Delivery.objects.filter(_claimable(claimed_at), pk=delivery_id).update(
+        status=DeliveryStatus.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return _current_status(delivery_id)
+    delivery = Delivery.objects.select_related(
+        *(f"reminder__{relation}" for relation in _REMINDER_RELATIONS)
+    ).get(pk=delivery_id)
+    mine = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, claimed_at=claimed_at)
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            _send(delivery)
+    except Exception as error:  # any failure of one delivery is recorded, never raised
+        return _record_failure(delivery, mine, error)
+    if mine.update(status=DeliveryStatus.SENT, sent_at=timezone.now()):
+        return DeliveryStatus.SENT
+    return _current_status(delivery_id)
+
+
+def _record_failure(delivery, mine, error) -> str:
+    permanent = isinstance(error, PermanentDeliveryError)
+    message = f"{type(error).__name__}: {error}"[:LAST_ERROR_MAX]
+    now = timezone.now()
+    if permanent or delivery.attempts >= MAX_ATTEMPTS:
+        status, next_attempt_at = DeliveryStatus.FAILED, now
+        logger.error(
+            "Delivery %s failed for good after %s attempts: %s", delivery.pk, delivery.attempts, message
+        )
+    else:
+        status, next_attempt_at = DeliveryStatus.PENDING, now + BACKOFF[delivery.attempts - 1]
+        logger.warning(
+            "Delivery %s attempt %s failed, retry at %s: %s",
+            delivery.pk,
+            delivery.attempts,
+            next_attempt_at.isoformat(),
+            message,
+        )
+    if mine.update(status=status, next_attempt_at=next_attempt_at, last_error=message):
+        return status
+    return _current_status(delivery.pk)
+
+
+def _send(delivery: Delivery):
+    reminder = delivery.reminder
+    text = reminder_text(reminder)
+    if delivery.channel == Channel.EMAIL:
+        subject, body = _email(text, _email_reason(reminder, delivery.recipient))
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [delivery.recipient], fail_silently=False)
+        return
+    if delivery.channel == Channel.WEBHOOK:
+        webhook = ChatWebhook.objects.filter(pk=int(delivery.recipient)).first()
+        if webhook is None:
+            raise PermanentDeliveryError("the chat webhook was deleted")
+        if not webhook.active:
+            raise PermanentDeliveryError("the chat webhook was turned off")
+        message = webhooks.ChatMessage(
+            title=text.title, text="\n".join([text.line, *text.details]), link=text.link, breach=text.breach
+        )
+        webhooks.post(
+            webhook.kind, webhook.url, webhooks.build_payload(webhook.kind, message), delivery_id=delivery.pk
+        )
+        return
+    raise PermanentDeliveryError(f"unknown channel {delivery.channel!r}")
+
+
+def _email_reason(reminder: Reminder, address: str) -> str:
+    owner = reminder.ticket_sla.ticket.owner
+    address = address.lower()
+    if owner.email and owner.email.strip().lower() == address:
+        return _("You receive this as the owner of the ticket.")
+    manager = owner.manager
+    if manager and manager.email and manager.email.strip().lower() == address:
+        return _("You receive this as the manager of %(owner)s.") % {"owner": owner.display_name}
+    return _("You receive this as a recipient of SLA reminders.")
 
 
 def deliveries_due(*, now=None, limit=500) -> list[int]:
-    """Pending deliveries whose next attempt has come, and claims gone stale (a worker died)."""
-    raise NotImplementedError
+    """Pending deliveries whose next attempt has come, and claims gone stale (a worker died).
+
+    One query on the (status, next_attempt_at) index, oldest first.
+    """
+    now = now or timezone.now()
+    return list(
+        Delivery.objects.filter(_claimable(now))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import sla
 from .choices import STAGE_SEQUENCE, Stage
 from .models import Clarification, Contact, Customer, StageChange, Ticket, TicketNumberSequence
 
@@ -130,6 +131,7 @@ def ticket_create(*, recorded_by, number: str = "", by=None, **fields) -> Ticket
     ticket = Ticket(number=number, recorded_by=recorded_by, recorded_at=recorded_at, **fields)
     ticket._history_user = by or recorded_by
     ticket.save()
+    sla.sla_start(ticket)
     return ticket
 
 
@@ -144,6 +146,7 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
     if "occurred_at" in changes:
         changes["occurred_at"] = truncate_to_minute(changes["occurred_at"])
         validate_occurred_at(changes["occurred_at"])
+    priority_before = ticket.priority
     for name, value in changes.items():
         setattr(ticket, name, value)
     validate_priority_override(
@@ -152,7 +155,11 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
         reason=ticket.priority_override_reason,
     )
     ticket._history_user = by
-    ticket.save()
+    # Only the edited fields: the SLA columns are the engine's, and may have moved since the form loaded.
+    ticket.save(update_fields=[*changes, "updated_at"])
+    sla.sla_record_response(ticket)
+    if ticket.priority != priority_before:
+        sla.sla_recompute(ticket)
     return ticket
 
 
@@ -189,6 +196,8 @@ def ticket_change_stage(*, ticket: Ticket, to_stage: str, reason: str, by) -> St
     ticket._history_user = by
     ticket._change_reason = reason
     ticket.save(update_fields=["stage", "updated_at"])
+    sla.sla_record_response(ticket, at=change.changed_at)
+    sla.sla_on_stage_change(ticket, from_stage=change.from_stage, to_stage=to_stage, at=change.changed_at)
     return change
 
 
@@ -197,7 +206,9 @@ def ticket_add_clarification(*, ticket: Ticket, text: str, by) -> Clarification:
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write the clarification.")})
-    return Clarification.objects.create(ticket=ticket, text=text, added_by=by)
+    clarification = Clarification.objects.create(ticket=ticket, text=text, added_by=by)
+    sla.sla_record_response(ticket, at=clarification.added_at)
+    return clarification
 
 
 @transaction.atomic

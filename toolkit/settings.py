@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "toolkit.context_processors.unread_notifications",
             ],
         },
     },
@@ -140,17 +141,56 @@ WHITENOISE_AUTOREFRESH = DEBUG
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Redis is optional: with REDIS_URL it is the Celery broker and the cache.
+# Celery: REDIS_URL (or CELERY_BROKER_URL) is the broker. Without either, kombu's filesystem transport
+# under .broker/ lets `dev.py run`'s worker and the web server share a queue with no extra service.
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    BROKER_DIR = BASE_DIR / ".broker"
+    for _folder in ("queue", "processed", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder for both directions: whoever publishes writes where the worker reads.
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        # A consumer takes a message by renaming it into this folder (atomic on one file system).
+        "store_processed": True,
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
+    }
+    CELERY_BEAT_SCHEDULE_FILENAME = str(BROKER_DIR / "celerybeat-schedule")
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Tasks are short and never scheduled far ahead (due times live in the database), so the
+        # default hour only matters for a message whose worker died: it is delivered again after it.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+        "socket_connect_timeout": 5,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A named queue per installation (or per test run) when several share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+# A task crashed mid-way runs again (tasks are idempotent: the database says what is done).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# With acks_late, take one message at a time so a slow webhook does not hold others unacknowledged.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One beat process only. The scan finds every target and delivery that is due, so a scan message
+# that waited longer than a period is useless: it expires rather than piling up while workers are down.
+SLA_SCAN_INTERVAL_SECONDS = env.int("SLA_SCAN_INTERVAL_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE = {
+    "sla-scan": {
+        "task": "toolkit.tasks.sla_scan_task",
+        "schedule": float(SLA_SCAN_INTERVAL_SECONDS),
+        "options": {"expires": SLA_SCAN_INTERVAL_SECONDS * 0.9},
+    },
+}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -158,6 +198,8 @@ if REDIS_URL:
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="service-toolkit@localhost")
+# Where the app is reached from outside: links in reminder emails and chat messages start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Largest Excel file accepted by the import page.
 TICKET_IMPORT_MAX_BYTES = env.int("TICKET_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -4,11 +4,17 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from toolkit import views as toolkit_views
+
 urlpatterns = [
     # The managers' dashboard arrives with its issue; until then / opens the diagnosis table.
     path("", RedirectView.as_view(pattern_name="diagnosis:list"), name="home"),
     path("diagnosis/", include("diagnosis.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("notifications/", toolkit_views.notification_list, name="notifications"),
+    path("notifications/unread/", toolkit_views.unread_fragment, name="notifications_unread"),
+    path("notifications/read-all/", toolkit_views.notification_read_all, name="notifications_read_all"),
+    path("notifications/<int:pk>/open/", toolkit_views.notification_open, name="notification_open"),
     path("admin/", admin.site.urls),
 ]

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from diagnosis import demo_data
 from diagnosis.services import suggest_priority
-from toolkit import roles
+from toolkit import roles, sla
 from toolkit import services as core
+from toolkit.calendar import Calendar
 from toolkit.choices import BusinessUrgency, CustomerTier, Frequency, ImpactScope, Priority, Source, Stage
 from toolkit.models import Customer, Ticket
 
@@ -324,6 +325,7 @@ class Command(BaseCommand):
             [s for s in by_time if s["_parent"] is not None],
         ]
         users_by_id = {user.pk: user for user in users.values()}
+        self.calendar = Calendar.load()  # one snapshot for every batch's SLA due times
         done, history_rows = 0, 0
         for phase in phases:
             for start in range(0, len(phase), batch_size):
@@ -347,6 +349,7 @@ class Command(BaseCommand):
         Ticket.objects.bulk_create(tickets)
         for spec, ticket in zip(batch, tickets, strict=True):
             spec["_pk"] = ticket.pk
+        sla.sla_start_many(tickets, calendar=self.calendar)
         if not with_history:
             return 0
         for ticket in tickets:

@@ -1,0 +1,134 @@
+"""Admin for reminders on their way out: deliveries (with retry), chat webhooks, notifications.
+
+Imported at the end of toolkit/admin.py.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from . import webhooks
+from .choices import DeliveryStatus
+from .models import ChatWebhook, Delivery, Notification
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "ticket_number",
+        "threshold",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "short_error",
+    ]
+    list_display_links = ["id", "ticket_number"]
+    list_filter = ["status", "channel"]
+    list_select_related = ["reminder__ticket_sla__ticket"]
+    search_fields = ["recipient", "reminder__ticket_sla__ticket__number"]
+    ordering = ["-id"]
+    readonly_fields = [
+        "reminder",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_at",
+        "sent_at",
+        "last_error",
+    ]
+    actions = ["retry"]
+
+    @admin.display(description=_("ticket"), ordering="reminder__ticket_sla__ticket__number")
+    def ticket_number(self, delivery):
+        return delivery.reminder.ticket_sla.ticket.number
+
+    @admin.display(description=_("threshold (%)"), ordering="reminder__threshold")
+    def threshold(self, delivery):
+        return delivery.reminder.threshold
+
+    @admin.display(description=_("last error"))
+    def short_error(self, delivery):
+        error = delivery.last_error
+        return error if len(error) <= 80 else error[:79] + "…"
+
+    def has_add_permission(self, request):
+        return False  # deliveries come from reminders only
+
+    def has_retry_permission(self, request):
+        # Whoever may look at deliveries (the admin role) may send failed ones again.
+        return request.user.has_perm("toolkit.view_delivery")
+
+    @admin.action(description=_("Retry failed deliveries"), permissions=["retry"])
+    def retry(self, request, queryset):
+        count = queryset.filter(status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed delivery will be sent again.",
+                "%(count)d failed deliveries will be sent again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+
+@admin.register(ChatWebhook)
+class ChatWebhookAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "active", "address"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name"]
+    actions = ["send_test"]
+
+    @admin.display(description=_("webhook URL"))
+    def address(self, webhook):
+        # The URL holds the robot's secret (key=, access_token=, hook id): not shown in the list.
+        return webhooks._redact(webhook.url)
+
+    @admin.action(description=_("Send a test message"), permissions=["change"])
+    def send_test(self, request, queryset):
+        message = webhooks.ChatMessage(
+            title=gettext("SLA test"),
+            text=gettext("Test message from Service Toolkit: this robot will receive SLA reminders."),
+            link=settings.SITE_URL,
+        )
+        for webhook in queryset:
+            try:
+                webhooks.post(webhook.kind, webhook.url, webhooks.build_payload(webhook.kind, message))
+            except webhooks.WebhookError as error:
+                self.message_user(
+                    request,
+                    gettext("%(name)s: %(error)s") % {"name": webhook.name, "error": error},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(name)s: test message sent.") % {"name": webhook.name},
+                    messages.SUCCESS,
+                )
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "ticket", "level", "message", "read_at"]
+    list_filter = ["level", ("read_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "ticket"]
+    search_fields = ["message", "ticket__number", "user__username"]
+    readonly_fields = ["user", "ticket", "reminder", "level", "message", "created_at", "read_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # what a person was told is a record

@@ -1,0 +1,64 @@
+"""The bell's pages: a user's own notifications, marking them read, and the unread-count fragment.
+
+Every query filters on request.user: nobody ever sees or marks another person's notification.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from .models import Notification
+
+NOTIFICATIONS_PAGE_SIZE = 25
+# htmx stops polling on this status (https://htmx.org/docs/#polling).
+HTMX_STOP_POLLING = 286
+
+
+@require_GET
+def notification_list(request):
+    unread_only = request.GET.get("unread") == "1"
+    notifications = Notification.objects.filter(user=request.user).select_related("ticket")
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    page = Paginator(notifications, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "unread_only": unread_only, "query_string": "unread=1" if unread_only else ""}
+    return render(request, "toolkit/notifications.html", context)
+
+
+@require_POST
+def notification_open(request, pk):
+    """Opening a notification marks it read and goes to its ticket."""
+    notification = get_object_or_404(Notification.objects.select_related("ticket"), pk=pk, user=request.user)
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect(notification.ticket)
+
+
+@require_POST
+def notification_read_all(request):
+    marked = Notification.objects.filter(user=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    if marked:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d notification marked as read.", "%(count)d notifications marked as read.", marked
+            )
+            % {"count": marked},
+        )
+    return redirect("notifications")
+
+
+@login_not_required
+@require_GET
+def unread_fragment(request):
+    """The bell, polled by htmx. After a logout the polling stops instead of swapping in the login page."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=HTMX_STOP_POLLING)
+    return render(request, "toolkit/_bell.html")
