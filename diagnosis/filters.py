@@ -5,11 +5,11 @@ from datetime import datetime, time, timedelta
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from toolkit.choices import Priority, ProblemType, Source, Stage
+from toolkit.choices import Priority, ProblemType, SlaState, Source, Stage
 from toolkit.models import Customer, Ticket
 
 OPEN = "open"
@@ -26,6 +26,10 @@ SORTS = {
     "-number": ("-number",),
     "customer": ("customer__name", "-recorded_at", "-id"),
     "-customer": ("-customer__name", "-recorded_at", "-id"),
+    # Time left on the SLA: tickets without a running due time (no SLA, met, on hold, closed) go last
+    # either way; spelled out because SQLite and PostgreSQL put NULLs at opposite ends by default.
+    "sla_due": (F("sla_due_at").asc(nulls_last=True), "id"),
+    "-sla_due": (F("sla_due_at").desc(nulls_last=True), "-id"),
 }
 DEFAULT_SORT = "-recorded_at"
 
@@ -72,6 +76,9 @@ class TicketFilter(django_filters.FilterSet):
     occurred_before = django_filters.DateFilter(
         label=_("Occurred on or before"), method="filter_occurred_before"
     )
+    sla = django_filters.ChoiceFilter(
+        label=_("SLA"), field_name="sla_state", choices=SlaState.choices, empty_label=_("All")
+    )
     q = django_filters.CharFilter(label=_("Search"), method="filter_text", max_length=200)
     sort = django_filters.ChoiceFilter(
         label=_("Sort"),
@@ -88,6 +95,8 @@ class TicketFilter(django_filters.FilterSet):
             ("-number", _("Ticket no. descending")),
             ("customer", _("Customer A–Z")),
             ("-customer", _("Customer Z–A")),
+            ("sla_due", _("SLA time left (least first)")),
+            ("-sla_due", _("SLA time left (most first)")),
         ],
     )
 
@@ -98,7 +107,7 @@ class TicketFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("source", "stage", "owner", "customer", "sort"):
+        for name in ("source", "stage", "owner", "customer", "sla", "sort"):
             self.form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
         self.form.fields["owner"].label_from_instance = lambda user: user.display_name
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from toolkit.models import Ticket
+from toolkit.choices import SlaTargetKind
+from toolkit.models import BusinessCalendar, Ticket, TicketSla
 
 from .filters import TicketFilter
 
@@ -19,6 +20,22 @@ _SEGMENT = re.compile(r"[\u3400-\u9fff]+|[A-Za-z0-9_]{3,}")
 def ticket_list(*, data) -> TicketFilter:
     """The FilterSet for the table's query string; `.qs` holds the rows, `.errors` any bad parameter."""
     return TicketFilter(data=data, queryset=Ticket.objects.with_list_relations())
+
+
+def ticket_slas(ticket: Ticket) -> list[TicketSla]:
+    """The ticket's SLA targets in one query, first response before resolution."""
+    order = {kind: index for index, kind in enumerate(SlaTargetKind.values)}
+    return sorted(ticket.slas.all(), key=lambda sla: order.get(sla.target, len(order)))
+
+
+def working_day_minutes() -> int:
+    """Length of the team's working day in minutes (default 09:00–18:00 = 540), to read business-hours
+    targets as working days. One query; no row yet means the defaults."""
+    hours = BusinessCalendar.objects.filter(pk=1).values_list("work_start", "work_end").first()
+    if hours is None:
+        return 9 * 60
+    start, end = hours
+    return max(1, (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute))
 
 
 def _text_keys(text: str, limit: int = 8) -> list[str]:

@@ -8,8 +8,10 @@ from django.utils.translation import gettext as _
 from toolkit.choices import Stage
 from toolkit.models import Ticket
 
-# Stage changes have their own entries with the reason; don't repeat them as field diffs.
-_SKIPPED_FIELDS = {"stage"}
+# Stage changes have their own entries with the reason; don't repeat them as field diffs. The SLA
+# summary is the engine's bookkeeping (shown in the SLA card), not a change anyone made: without this,
+# a later edit would show the engine's updates since the previous record as that person's change.
+_SKIPPED_FIELDS = {"stage", "sla_state", "sla_due_at"}
 
 
 @dataclass

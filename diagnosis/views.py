@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from toolkit import services as core
-from toolkit.choices import CustomerTier
+from toolkit.choices import CustomerTier, SlaClock
 from toolkit.models import Contact, Customer, Ticket
 from toolkit.privacy import CONTACT_DETAILS_PERMISSION
 
@@ -29,7 +29,14 @@ from .forms import (
     TicketEditForm,
 )
 from .models import SavedFilter
-from .selectors import incident_children, incident_comparison, similar_open_tickets, ticket_list
+from .selectors import (
+    incident_children,
+    incident_comparison,
+    similar_open_tickets,
+    ticket_list,
+    ticket_slas,
+    working_day_minutes,
+)
 from .services import saved_filter_save, suggest_priority
 from .timeline import ticket_timeline
 
@@ -144,11 +151,16 @@ def contact_names(request):
 def ticket_detail(request, number):
     ticket = get_object_or_404(Ticket.objects.with_list_relations().select_related("parent"), number=number)
     children = list(incident_children(ticket))
+    slas = ticket_slas(ticket)
     context = {
         "ticket": ticket,
         "children": children,
         "comparison": incident_comparison(children) if children else [],
         "timeline": ticket_timeline(ticket),
+        "slas": slas,
+        "working_day_minutes": (
+            working_day_minutes() if any(sla.clock == SlaClock.BUSINESS for sla in slas) else None
+        ),
         "clarifications": ticket.clarifications.select_related("added_by"),
         "can_change": request.user.has_perm("toolkit.change_ticket"),
         "stage_form": StageChangeForm(ticket=ticket),

@@ -161,46 +161,63 @@ def _recipients(reminder: Reminder):
 
 
 def reminder_fan_out(reminder_id: int) -> list[int]:
-    """Notifications and Delivery rows for one reminder (owner; on breach also the owner's manager).
+    """Notifications and Delivery rows for one reminder; see reminders_fan_out."""
+    return reminders_fan_out([reminder_id])
 
-    Idempotent: the unique constraints turn a repeated call into no-ops. Returns the ids of the
-    reminder's deliveries still pending (all of them the first time). A reminder that no longer
-    exists (its ticket was deleted) gives [].
+
+def reminders_fan_out(reminder_ids) -> list[int]:
+    """Notifications and Delivery rows for these reminders (owner; on breach also the owner's manager).
+
+    Five queries for any number of reminders. Idempotent: the unique constraints turn a repeated call
+    into no-ops. Returns the ids of the reminders' deliveries still pending (all of them the first
+    time). Reminders that no longer exist (their ticket was deleted) are skipped.
     """
-    reminder = Reminder.objects.select_related(*_REMINDER_RELATIONS).filter(pk=reminder_id).first()
-    if reminder is None:
+    reminders = list(
+        Reminder.objects.select_related(*_REMINDER_RELATIONS).filter(pk__in=reminder_ids).order_by("pk")
+    )
+    if not reminders:
         return []
+    webhook_ids = list(ChatWebhook.objects.filter(active=True).order_by("pk").values_list("pk", flat=True))
+    notifications, deliveries = [], []
+    with translation.override(settings.LANGUAGE_CODE):
+        for reminder in reminders:
+            reminder_notifications, reminder_deliveries = _fan_out_rows(reminder, webhook_ids)
+            notifications.extend(reminder_notifications)
+            deliveries.extend(reminder_deliveries)
+    with transaction.atomic():
+        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return list(
+        Delivery.objects.filter(reminder__in=reminders, status=DeliveryStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _fan_out_rows(reminder: Reminder, webhook_ids) -> tuple[list[Notification], list[Delivery]]:
     ticket = reminder.ticket_sla.ticket
     recipients = _recipients(reminder)
     level = SlaState.BREACHED if reminder.threshold >= BREACH_THRESHOLD else SlaState.AT_RISK
-    with translation.override(settings.LANGUAGE_CODE):
-        text = reminder_text(reminder)
-        notifications = [
-            Notification(
-                user=user,
-                ticket=ticket,
-                reminder=reminder,
-                level=level,
-                message=_notification_message(text, escalated_from=escalated_from),
-            )
-            for user, escalated_from in recipients
-        ]
+    text = reminder_text(reminder)
+    notifications = [
+        Notification(
+            user=user,
+            ticket=ticket,
+            reminder=reminder,
+            level=level,
+            message=_notification_message(text, escalated_from=escalated_from),
+        )
+        for user, escalated_from in recipients
+    ]
     deliveries, addresses = [], set()
     for user, _escalated_from in recipients:
         address = user.email.strip()
         if address and user.is_active and address.lower() not in addresses:
             addresses.add(address.lower())
             deliveries.append(Delivery(reminder=reminder, channel=Channel.EMAIL, recipient=address))
-    for webhook_id in ChatWebhook.objects.filter(active=True).order_by("pk").values_list("pk", flat=True):
+    for webhook_id in webhook_ids:
         deliveries.append(Delivery(reminder=reminder, channel=Channel.WEBHOOK, recipient=str(webhook_id)))
-    with transaction.atomic():
-        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    return list(
-        Delivery.objects.filter(reminder=reminder, status=DeliveryStatus.PENDING)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    return notifications, deliveries
 
 
 # ---------------------------------------------------------------- sending

@@ -186,6 +186,26 @@ def _save_ticket_summary(ticket: Ticket, slas) -> None:
 _SLA_FIELDS = ["warn50_at", "warn80_at", "due_at", "met_at", "paused_since", "state", "next_check_at"]
 
 
+def update_rows(objects, field_names) -> None:
+    """Write these fields of these saved objects: one parameterised UPDATE run for every row
+    (executemany). Unlike bulk_update, which builds a CASE expression per row and field in Python —
+    most of the scan's time for a thousand rows. Names come from the model, values are parameters."""
+    objects = list(objects)
+    if not objects:
+        return
+    meta = objects[0]._meta
+    fields = [meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    rows = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields] + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def _running_for_stage(stage: str) -> bool:
     return stage in Stage.open_stages() and stage != Stage.ON_HOLD
 
@@ -226,10 +246,13 @@ def sla_start_many(tickets, *, now=None, calendar: Calendar | None = None) -> di
                     started_at=sla.started_at, target_minutes=minutes, line=clocks.get(sla.clock)
                 ).__dict__
             )
-            if ticket.stage == Stage.ON_HOLD:
+            # A ticket logged already past "new" (an import of history, demo data) was already
+            # answered, and a closed one resolved; when is unknown, so they count as met at once.
+            worked = ticket.stage != Stage.NEW and target == SlaTargetKind.RESPONSE
+            if worked or ticket.stage == Stage.CLOSED:
+                sla.met_at = ticket.recorded_at
+            elif ticket.stage == Stage.ON_HOLD:
                 sla.paused_since = ticket.recorded_at
-            elif ticket.stage == Stage.CLOSED:
-                sla.met_at = ticket.recorded_at  # logged as already resolved (an import of history)
             _refresh(sla, now=now, clocks=clocks, policy=policy, running=running)
             slas.append(sla)
         created.extend(slas)
@@ -241,7 +264,7 @@ def sla_start_many(tickets, *, now=None, calendar: Calendar | None = None) -> di
             summary = _ticket_summary(by_ticket[ticket.pk], running=_running_for_stage(ticket.stage))
             ticket.sla_state, ticket.sla_due_at = summary
             updates.append(ticket)
-    Ticket.objects.bulk_update(updates, ["sla_state", "sla_due_at"], batch_size=500)
+    update_rows(updates, ["sla_state", "sla_due_at"])
     return by_ticket
 
 
@@ -253,7 +276,7 @@ def _targets(ticket: Ticket, *, lock=True) -> list[TicketSla]:
 
 
 def _save(ticket: Ticket, slas) -> None:
-    TicketSla.objects.bulk_update(slas, _SLA_FIELDS)
+    update_rows(slas, _SLA_FIELDS)
     _save_ticket_summary(ticket, slas)
 
 
@@ -329,7 +352,7 @@ def sla_recompute(ticket: Ticket, *, now=None) -> list[TicketSla]:
         sla.clock = policy.clock
         _plan(sla, clocks=clocks, now=now, ticket_id=ticket.pk)
         _refresh(sla, now=now, clocks=clocks, policy=policy, running=running)
-    TicketSla.objects.bulk_update(slas, [*_SLA_FIELDS, "target_minutes", "clock"])
+    update_rows(slas, [*_SLA_FIELDS, "target_minutes", "clock"])
     _save_ticket_summary(ticket, slas)
     return slas
 
@@ -372,7 +395,7 @@ def sla_scan(*, now=None, batch_size=500) -> list[int]:
                 sla.next_check_at = None
         # The unique constraint drops what another scan already recorded; read back what this one added.
         Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
-        TicketSla.objects.bulk_update(slas, ["state", "next_check_at"])
+        update_rows(slas, ["state", "next_check_at"])
         new_ids = _recorded_ids(reminders, now)
         _refresh_tickets(tickets)
     return new_ids
@@ -402,4 +425,4 @@ def _refresh_tickets(tickets: dict[int, Ticket]) -> None:
             ticket.sla_state, ticket.sla_due_at = summary
             changed.append(ticket)
     if changed:
-        Ticket.objects.bulk_update(changed, ["sla_state", "sla_due_at"])
+        update_rows(changed, ["sla_state", "sla_due_at"])

@@ -66,11 +66,7 @@ def scan_and_fan_out(*, now=None, batch_size=SCAN_BATCH_SIZE) -> ScanOutcome:
     for _batch in range(SCAN_MAX_BATCHES):
         with transaction.atomic():
             new_reminder_ids = sla.sla_scan(now=now, batch_size=batch_size)
-            new_delivery_ids = [
-                delivery_id
-                for reminder_id in new_reminder_ids
-                for delivery_id in notifications.reminder_fan_out(reminder_id)
-            ]
+            new_delivery_ids = notifications.reminders_fan_out(new_reminder_ids) if new_reminder_ids else []
         outcome.reminder_ids.extend(new_reminder_ids)
         outcome.delivery_ids.extend(new_delivery_ids)
         if not new_reminder_ids or time.monotonic() - started > SCAN_TIME_BUDGET_SECONDS:

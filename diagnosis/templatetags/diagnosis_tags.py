@@ -1,5 +1,10 @@
 from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from toolkit.choices import SlaClock, SlaState
+from toolkit.notifications import format_minutes
 from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_person_name
 
 register = template.Library()
@@ -16,3 +21,61 @@ def contact_name(context, ticket):
 def contact_details(context, ticket):
     value = ticket.contact_details
     return value if can_see_contact_details(context["request"].user, ticket) else mask_contact_details(value)
+
+
+# ---------------------------------------------------------------- SLA
+
+SLA_BADGE_CLASSES = {
+    SlaState.OK: "text-bg-success",
+    SlaState.AT_RISK: "text-bg-warning",
+    SlaState.BREACHED: "text-bg-danger",
+}
+
+
+def sla_time_text(due_at, now=None) -> str:
+    """ "2 h 5 min left" before the due time, "overdue by 2 h 5 min" after it; "" without a due time.
+
+    Rounded to the nearest minute, at least 1 min, so the text never reads "0 min"."""
+    if due_at is None:
+        return ""
+    seconds = (due_at - (now or timezone.now())).total_seconds()
+    duration = format_minutes(max(1, round(abs(seconds) / 60)))
+    if seconds > 0:
+        return _("%(duration)s left") % {"duration": duration}
+    return _("overdue by %(duration)s") % {"duration": duration}
+
+
+@register.inclusion_tag("diagnosis/_sla_badge.html")
+def sla_badge(state, due_at=None, stacked=False):
+    """The SLA state as a coloured badge, with the time left or overdue when a due time is running.
+
+    Works from values already on the row (Ticket.sla_state / sla_due_at, or one TicketSla): no query.
+    Leave out due_at for a target that is met or on hold: then only the state shows. ``stacked`` puts
+    the time under the badge (the narrow priority cell of the table)."""
+    try:
+        state = SlaState(state)
+    except ValueError:  # "" = no SLA targets
+        return {"state": None}
+    now = timezone.now()
+    return {
+        "state": state.value,
+        "label": state.label,
+        "css": SLA_BADGE_CLASSES[state],
+        "time_text": sla_time_text(due_at, now),
+        "overdue": due_at is not None and due_at <= now,
+        "stacked": stacked,
+    }
+
+
+@register.simple_tag
+def sla_target_text(minutes, clock, working_day_minutes=None):
+    """A target as people read it: 15 min, 2 h 5 min, 3 d 4 h on the 24×7 clock; on business hours
+    whole working days count as such ("3 working days", "1 working day 2 h"), not as 24-hour days."""
+    if minutes in (None, ""):
+        return ""
+    minutes = int(minutes)
+    if clock == SlaClock.BUSINESS and working_day_minutes and minutes >= working_day_minutes:
+        days, rest = divmod(minutes, working_day_minutes)
+        text = ngettext("%(days)d working day", "%(days)d working days", days) % {"days": days}
+        return f"{text} {format_minutes(rest)}" if rest else text
+    return format_minutes(minutes)

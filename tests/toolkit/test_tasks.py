@@ -99,9 +99,9 @@ class FakeEngine:
         self.scan_calls.append((now, batch_size))
         return self.batches.pop(0) if self.batches else []
 
-    def reminder_fan_out(self, reminder_id):
-        self.fanned_out.append(reminder_id)
-        return [reminder_id * 10 + 1, reminder_id * 10 + 2]
+    def reminders_fan_out(self, reminder_ids):
+        self.fanned_out.extend(reminder_ids)
+        return [reminder_id * 10 + n for reminder_id in reminder_ids for n in (1, 2)]
 
     def deliveries_due(self, *, now=None, limit=500):
         return self.retries
@@ -116,7 +116,7 @@ def fake_engine(monkeypatch):
     def install(batches, retries=()):
         engine = FakeEngine(batches, retries)
         monkeypatch.setattr(sla, "sla_scan", engine.sla_scan)
-        for name in ("reminder_fan_out", "deliveries_due", "delivery_send"):
+        for name in ("reminders_fan_out", "deliveries_due", "delivery_send"):
             monkeypatch.setattr(notifications, name, getattr(engine, name))
         return engine
 
@@ -170,10 +170,10 @@ def test_a_fan_out_error_rolls_the_batch_back(transactional_db, monkeypatch):
     owner = UserFactory(email="owner@example.com", role="engineer")
     ticket = _overdue_ticket(owner)
 
-    def broken_fan_out(reminder_id):
+    def broken_fan_out(reminder_ids):
         raise RuntimeError("mail template missing")
 
-    monkeypatch.setattr(notifications, "reminder_fan_out", broken_fan_out)
+    monkeypatch.setattr(notifications, "reminders_fan_out", broken_fan_out)
     with pytest.raises(RuntimeError):
         tasks.run_sla_scan(inline=True)
     assert not Reminder.objects.filter(ticket_sla__ticket=ticket).exists()

@@ -5,8 +5,9 @@
 - Redis down: logging and editing tickets still works, the scan logs the broker error, and once the
   broker is back the next scan delivers what was missed.
 
-Without a reachable Redis these tests skip locally and fail in CI (CI=true). The subprocess test needs
-PostgreSQL (a worker process cannot see SQLite's in-memory test database) and skips on SQLite.
+Without a reachable Redis these tests skip locally and fail in CI (CI=true). They need PostgreSQL (CI
+runs them there): a worker process cannot see SQLite's in-memory test database, and a worker thread
+sharing it meets table locks. On SQLite they skip; test_tasks.py covers the same paths without a worker.
 Each test run uses its own queue on its own Redis database number, and removes it afterwards.
 """
 
@@ -261,6 +262,10 @@ def _all_sent(ticket) -> bool:
 # ---------------------------------------------------------------- 1. end to end
 
 
+@pytest.mark.skipif(
+    not ON_POSTGRESQL,
+    reason="needs PostgreSQL: SQLite's shared in-memory test database locks whole tables between threads",
+)
 def test_a_worker_on_redis_delivers_an_overdue_p0_reminder_once(transactional_db, redis_queue):
     owner, _manager = _users()
     ticket = _overdue_p0_ticket(owner)
@@ -429,6 +434,10 @@ def _intake_form(owner):
     }
 
 
+@pytest.mark.skipif(
+    not ON_POSTGRESQL,
+    reason="needs PostgreSQL: SQLite's shared in-memory test database locks whole tables between threads",
+)
 def test_with_redis_down_tickets_save_and_reminders_catch_up_when_it_is_back(
     transactional_db, client, caplog, redis_queue
 ):
