@@ -1,9 +1,20 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Contact, Customer, ExportLog, StageChange, Ticket, User
+from .models import (
+    BusinessCalendar,
+    CalendarDay,
+    Contact,
+    Customer,
+    ExportLog,
+    SlaPolicy,
+    StageChange,
+    Ticket,
+    User,
+)
 
 
 @admin.register(User)
@@ -38,7 +49,18 @@ class TicketAdmin(SimpleHistoryAdmin):
     list_select_related = ["customer", "owner"]
     search_fields = ["number", "customer__name"]
     # The description is the customer's own words: never edited, not even here.
-    readonly_fields = ["number", "description", "recorded_by", "recorded_at"]
+    # Stage and priority change through the ticket pages, which record why and keep the SLA due times
+    # right; the SLA columns are the engine's.
+    readonly_fields = [
+        "number",
+        "description",
+        "recorded_by",
+        "recorded_at",
+        "stage",
+        "priority",
+        "sla_state",
+        "sla_due_at",
+    ]
     raw_id_fields = ["customer", "contact", "owner", "parent"]
 
 
@@ -55,6 +77,52 @@ class ExportLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # an audit log is read-only
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(SimpleHistoryAdmin):
+    """One row per priority (made by a migration): admins change the targets, nobody adds or deletes.
+    A change applies to tickets logged afterwards and to tickets whose priority changes; open tickets
+    keep the due times they were logged with."""
+
+    list_display = [
+        "priority",
+        "first_response_minutes",
+        "resolution_minutes",
+        "clock",
+        "breach_repeat_minutes",
+    ]
+    list_editable = ["first_response_minutes", "resolution_minutes", "clock", "breach_repeat_minutes"]
+    readonly_fields = ["priority"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "use_china_holidays", "time_zone"]
+    readonly_fields = ["time_zone"]
+
+    @admin.display(description=_("time zone"))
+    def time_zone(self, obj):
+        return settings.TIME_ZONE  # the TIME_ZONE setting: one zone for the whole team
+
+    def has_add_permission(self, request):
+        return not BusinessCalendar.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_workday", "note"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "date"
 
 
 from . import admin_notifications  # noqa: E402,F401 - registers Delivery, ChatWebhook, Notification

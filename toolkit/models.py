@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -348,6 +349,10 @@ class BusinessCalendar(models.Model):
 
     def __str__(self):
         return f"{self.work_start:%H:%M}–{self.work_end:%H:%M}"
+
+    def clean(self):
+        if self.work_start and self.work_end and self.work_end <= self.work_start:
+            raise ValidationError({"work_end": _("The working day must end after it starts.")})
 
 
 class CalendarDay(models.Model):
