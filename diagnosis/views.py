@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from requirements_analysis.selectors import analysis_panel
 from toolkit import services as core
 from toolkit.choices import CustomerTier, SlaClock
 from toolkit.models import Contact, Customer, Ticket
@@ -158,6 +159,7 @@ def ticket_detail(request, number):
         "comparison": incident_comparison(children) if children else [],
         "timeline": ticket_timeline(ticket),
         "slas": slas,
+        "requirements_panel": analysis_panel(ticket),
         "working_day_minutes": (
             working_day_minutes() if any(sla.clock == SlaClock.BUSINESS for sla in slas) else None
         ),

@@ -118,6 +118,7 @@ def restore_migration_data():
             },
         )
     django_apps.get_model("toolkit", "BusinessCalendar").objects.get_or_create(pk=1)
+    importlib.import_module("requirements_analysis.migrations.0002_roles").grant(django_apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "simple_history",
     "toolkit",
     "diagnosis",
+    "requirements_analysis",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,229 @@
+"""Chapter 2 pages. One page per ticket; every change answers with the refreshed analysis block under htmx,
+or redirects back to the page without JavaScript."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from toolkit.models import Ticket
+
+from . import exports, services
+from .forms import MoveForm, RequirementItemForm, ResponseForm, StakeholderForm
+from .models import RequirementItem, Stakeholder
+from .selectors import consensus_from, items_in_order, ranked_items, stakeholders_of, user_can_respond
+
+ADD_ITEM = "requirements_analysis.add_requirementitem"
+CHANGE_ITEM = "requirements_analysis.change_requirementitem"
+DELETE_ITEM = "requirements_analysis.delete_requirementitem"
+ADD_STAKEHOLDER = "requirements_analysis.add_stakeholder"
+DELETE_STAKEHOLDER = "requirements_analysis.delete_stakeholder"
+CHANGE_STAKEHOLDER = "requirements_analysis.change_stakeholder"
+
+
+def _ticket(number):
+    return get_object_or_404(Ticket.objects.select_related("customer", "owner"), number=number)
+
+
+def _page_url(ticket):
+    return reverse("requirements_analysis:analysis", kwargs={"number": ticket.number})
+
+
+def _item_form(ticket, data=None, instance=None):
+    if instance is None:
+        action = reverse("requirements_analysis:item_add", kwargs={"number": ticket.number})
+        return RequirementItemForm(
+            data, action=action, form_id="item-add-form", submit_label=_("Add requirement")
+        )
+    action = reverse("requirements_analysis:item_edit", kwargs={"number": ticket.number, "pk": instance.pk})
+    return RequirementItemForm(
+        data, instance=instance, action=action, form_id=f"item-edit-form-{instance.pk}"
+    )
+
+
+def _render(request, ticket, *, status=200, notice="", **forms):
+    """The page (or, under htmx, just the analysis block) with fresh data and any bound forms given."""
+    items = list(items_in_order(ticket))
+    stakeholders = list(stakeholders_of(ticket))
+    editing = forms.pop("edit_form", None)
+    context = {
+        "ticket": ticket,
+        "items": items,
+        "ranked": list(ranked_items(ticket)) if items else [],
+        "stakeholders": stakeholders,
+        "consensus": consensus_from(item_count=len(items), stakeholders=stakeholders),
+        "can_add": request.user.has_perm(ADD_ITEM),
+        "can_edit": request.user.has_perm(CHANGE_ITEM),
+        "can_delete": request.user.has_perm(DELETE_ITEM),
+        "can_manage_stakeholders": request.user.has_perm(ADD_STAKEHOLDER),
+        "can_remove_stakeholders": request.user.has_perm(DELETE_STAKEHOLDER),
+        "can_respond_for_all": request.user.has_perm(CHANGE_STAKEHOLDER),
+        "can_export": request.user.has_perm(exports.EXPORT_PERMISSION),
+        "item_form": forms.pop("item_form", None) or _item_form(ticket),
+        "edit_form": editing,
+        "editing_pk": editing.instance.pk if editing is not None else None,
+        "stakeholder_form": forms.pop("stakeholder_form", None)
+        or StakeholderForm(action=reverse("requirements_analysis:stakeholder_add", args=[ticket.number])),
+        "response_errors": forms.pop("response_errors", None),
+        "notice": notice,
+    }
+    template = (
+        "requirements_analysis/_analysis.html" if request.htmx else "requirements_analysis/analysis.html"
+    )
+    return render(request, template, context, status=status)
+
+
+def _done(request, ticket, notice):
+    """Success: the refreshed block under htmx, otherwise back to the page (POST/redirect/GET)."""
+    if request.htmx:
+        return _render(request, ticket, notice=notice)
+    messages.success(request, notice)
+    return redirect(_page_url(ticket))
+
+
+def _failed(request, ticket, **forms):
+    # htmx swaps only 2xx answers by default, so errors come back as 200 there; 400 for plain POSTs.
+    return _render(request, ticket, status=200 if request.htmx else 400, **forms)
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+@require_GET
+def analysis_page(request, number):
+    # Login only (the middleware): a stakeholder with an account but no service role reads and answers here.
+    return _render(request, _ticket(number))
+
+
+@require_POST
+def item_add(request, number):
+    _require(request, ADD_ITEM)
+    ticket = _ticket(number)
+    form = _item_form(ticket, request.POST)
+    if form.is_valid():
+        try:
+            item = services.requirement_item_create(ticket=ticket, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _done(request, ticket, _("Requirement “%(summary)s” added.") % {"summary": item.summary})
+    return _failed(request, ticket, item_form=form)
+
+
+def item_edit(request, number, pk):
+    _require(request, CHANGE_ITEM)
+    ticket = _ticket(number)
+    item = get_object_or_404(RequirementItem, pk=pk, ticket=ticket)
+    if request.method != "POST":
+        return _render(request, ticket, edit_form=_item_form(ticket, instance=item))
+    form = _item_form(ticket, request.POST, instance=RequirementItem.objects.get(pk=item.pk))
+    if form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.requirement_item_update(item=item, by=request.user, **changes)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _done(request, ticket, _("Changes saved."))
+    return _failed(request, ticket, edit_form=form)
+
+
+@require_POST
+def item_delete(request, number, pk):
+    _require(request, DELETE_ITEM)
+    ticket = _ticket(number)
+    item = get_object_or_404(RequirementItem, pk=pk, ticket=ticket)
+    summary = item.summary
+    try:
+        services.requirement_item_delete(item=item, by=request.user)
+    except ValidationError as error:
+        return _action_failed(request, ticket, error)
+    return _done(request, ticket, _("Requirement “%(summary)s” deleted.") % {"summary": summary})
+
+
+@require_POST
+def item_move(request, number, pk):
+    _require(request, CHANGE_ITEM)
+    ticket = _ticket(number)
+    item = get_object_or_404(RequirementItem, pk=pk, ticket=ticket)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _action_failed(request, ticket, ValidationError(_("Move an item up or down.")))
+    try:
+        services.requirement_item_move(item=item, direction=form.cleaned_data["direction"], by=request.user)
+    except ValidationError as error:
+        return _action_failed(request, ticket, error)
+    return _done(request, ticket, _("Order saved."))
+
+
+def _action_failed(request, ticket, error):
+    text = " ".join(error.messages)
+    if request.htmx:
+        return _render(request, ticket, notice=text)
+    messages.error(request, text)
+    return redirect(_page_url(ticket))
+
+
+@require_POST
+def stakeholder_add(request, number):
+    _require(request, ADD_STAKEHOLDER)
+    ticket = _ticket(number)
+    form = StakeholderForm(
+        request.POST, action=reverse("requirements_analysis:stakeholder_add", args=[ticket.number])
+    )
+    if form.is_valid():
+        try:
+            stakeholder = services.stakeholder_add(ticket=ticket, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _done(request, ticket, _("Stakeholder %(name)s added.") % {"name": stakeholder.name})
+    return _failed(request, ticket, stakeholder_form=form)
+
+
+@require_POST
+def stakeholder_remove(request, number, pk):
+    _require(request, DELETE_STAKEHOLDER)
+    ticket = _ticket(number)
+    stakeholder = get_object_or_404(Stakeholder, pk=pk, ticket=ticket)
+    try:
+        services.stakeholder_remove(stakeholder=stakeholder, by=request.user)
+    except ValidationError as error:
+        return _action_failed(request, ticket, error)
+    return _done(request, ticket, _("Stakeholder %(name)s removed.") % {"name": stakeholder.name})
+
+
+@require_POST
+def stakeholder_respond(request, number, pk):
+    ticket = _ticket(number)
+    stakeholder = get_object_or_404(Stakeholder, pk=pk, ticket=ticket)
+    if not user_can_respond(request.user, stakeholder):
+        raise PermissionDenied
+    form = ResponseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.stakeholder_respond(
+                stakeholder=stakeholder,
+                status=form.cleaned_data["status"],
+                comment=form.cleaned_data["comment"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            return _done(request, ticket, _("Answer of %(name)s recorded.") % {"name": stakeholder.name})
+    return _failed(request, ticket, response_errors={"pk": stakeholder.pk, "form": form})
+
+
+@require_GET
+@permission_required(exports.EXPORT_PERMISSION, raise_exception=True)
+def analysis_export(request, number):
+    ticket = _ticket(number)
+    exported = exports.export_requirement_table(ticket=ticket, user=request.user)
+    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
