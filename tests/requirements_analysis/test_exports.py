@@ -31,7 +31,6 @@ EN_HEADERS = [
 def open_export(response):
     assert response.status_code == 200, response.content[:500]
     content = b"".join(response.streaming_content)
-    response.close()
     return load_workbook(io.BytesIO(content)).active
 
 
