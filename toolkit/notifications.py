@@ -32,10 +32,10 @@ from django.utils.translation import gettext as _
 from . import webhooks
 from .choices import Channel, DeliveryStatus, SlaState
 from .models import ChatWebhook, Delivery, Notification, Reminder
+from .sla import BREACH_THRESHOLD
 
 logger = logging.getLogger(__name__)
 
-BREACH_THRESHOLD = 100
 # A claim older than this belongs to a worker that died (or hung) mid-send; far above the webhook timeout.
 LEASE = timedelta(minutes=5)
 # Waits after failed attempts 1..5; the 6th failure is final.

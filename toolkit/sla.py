@@ -121,7 +121,12 @@ def _repeat_minutes(policy: SlaPolicy | None) -> int:
 def _events(sla: TicketSla, now: datetime, line, repeat_minutes: int):
     """(threshold, repeat) reached by `now` (the highest one, or None) and when to look again (or None)."""
     reached, next_at = None, None
-    for threshold, at in ((50, sla.warn50_at), (80, sla.warn80_at), (BREACH_THRESHOLD, sla.due_at)):
+    warn_low, warn_high = WARNING_THRESHOLDS
+    for threshold, at in (
+        (warn_low, sla.warn50_at),
+        (warn_high, sla.warn80_at),
+        (BREACH_THRESHOLD, sla.due_at),
+    ):
         if at <= now:
             reached = (threshold, 0)
         else:
@@ -257,7 +262,7 @@ def sla_start_many(tickets, *, now=None, calendar: Calendar | None = None) -> di
             slas.append(sla)
         created.extend(slas)
         by_ticket[ticket.pk] = slas
-    TicketSla.objects.bulk_create(created, ignore_conflicts=False)
+    TicketSla.objects.bulk_create(created)
     updates = []
     for ticket in tickets:
         if ticket.pk in by_ticket:
