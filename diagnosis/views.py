@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from requirements_analysis.selectors import analysis_panel
+from solutions.selectors import solution_panel
 from toolkit import services as core
 from toolkit.choices import CustomerTier, SlaClock
 from toolkit.models import Contact, Customer, Ticket
@@ -160,12 +161,14 @@ def ticket_detail(request, number):
         "timeline": ticket_timeline(ticket),
         "slas": slas,
         "requirements_panel": analysis_panel(ticket),
+        "solutions_panel": solution_panel(ticket),
         "working_day_minutes": (
             working_day_minutes() if any(sla.clock == SlaClock.BUSINESS for sla in slas) else None
         ),
         "clarifications": ticket.clarifications.select_related("added_by"),
         "can_change": request.user.has_perm("toolkit.change_ticket"),
         "stage_form": StageChangeForm(ticket=ticket),
+        "forward_stages": core.forward_stages(ticket.stage),
         "clarification_form": ClarificationForm(ticket=ticket),
         "link_form": LinkParentForm(
             ticket=ticket, initial={"parent_number": getattr(ticket.parent, "number", "")}

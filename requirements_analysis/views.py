@@ -1,16 +1,16 @@
 """Chapter 2 pages. One page per ticket; every change answers with the refreshed analysis block under htmx,
 or redirects back to the page without JavaScript."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from toolkit.models import Ticket
+from toolkit.pages import TicketPage, require
 
 from . import exports, services
 from .forms import MoveForm, RequirementItemForm, ResponseForm, StakeholderForm
@@ -77,22 +77,7 @@ def _render(request, ticket, *, status=200, notice="", **forms):
     return render(request, template, context, status=status)
 
 
-def _done(request, ticket, notice):
-    """Success: the refreshed block under htmx, otherwise back to the page (POST/redirect/GET)."""
-    if request.htmx:
-        return _render(request, ticket, notice=notice)
-    messages.success(request, notice)
-    return redirect(_page_url(ticket))
-
-
-def _failed(request, ticket, **forms):
-    # htmx swaps only 2xx answers by default, so errors come back as 200 there; 400 for plain POSTs.
-    return _render(request, ticket, status=200 if request.htmx else 400, **forms)
-
-
-def _require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
+page = TicketPage(render=_render, url=_page_url)
 
 
 @require_GET
@@ -103,100 +88,90 @@ def analysis_page(request, number):
 
 @require_POST
 def item_add(request, number):
-    _require(request, ADD_ITEM)
+    require(request, ADD_ITEM)
     ticket = _ticket(number)
-    form = _item_form(ticket, request.POST)
-    if form.is_valid():
-        try:
-            item = services.requirement_item_create(ticket=ticket, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return _done(request, ticket, _("Requirement “%(summary)s” added.") % {"summary": item.summary})
-    return _failed(request, ticket, item_form=form)
+    return page.save_form(
+        request,
+        ticket,
+        _item_form(ticket, request.POST),
+        save=lambda data: services.requirement_item_create(ticket=ticket, by=request.user, **data),
+        notice=lambda item: _("Requirement “%(summary)s” added.") % {"summary": item.summary},
+        form_key="item_form",
+    )
 
 
 def item_edit(request, number, pk):
-    _require(request, CHANGE_ITEM)
+    require(request, CHANGE_ITEM)
     ticket = _ticket(number)
     item = get_object_or_404(RequirementItem, pk=pk, ticket=ticket)
-    if request.method != "POST":
-        return _render(request, ticket, edit_form=_item_form(ticket, instance=item))
-    form = _item_form(ticket, request.POST, instance=RequirementItem.objects.get(pk=item.pk))
-    if form.is_valid():
-        changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        try:
-            services.requirement_item_update(item=item, by=request.user, **changes)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return _done(request, ticket, _("Changes saved."))
-    return _failed(request, ticket, edit_form=form)
+    return page.edit(
+        request,
+        ticket,
+        item,
+        form_for=lambda data, instance: _item_form(ticket, data, instance=instance),
+        save=lambda data: services.requirement_item_update(
+            item=item, by=request.user, **{name: data[name] for name in RequirementItemForm.Meta.fields}
+        ),
+        form_key="edit_form",
+        notice=_("Changes saved."),
+    )
 
 
 @require_POST
 def item_delete(request, number, pk):
-    _require(request, DELETE_ITEM)
+    require(request, DELETE_ITEM)
     ticket = _ticket(number)
     item = get_object_or_404(RequirementItem, pk=pk, ticket=ticket)
     summary = item.summary
     try:
         services.requirement_item_delete(item=item, by=request.user)
     except ValidationError as error:
-        return _action_failed(request, ticket, error)
-    return _done(request, ticket, _("Requirement “%(summary)s” deleted.") % {"summary": summary})
+        return page.action_failed(request, ticket, error)
+    return page.done(request, ticket, _("Requirement “%(summary)s” deleted.") % {"summary": summary})
 
 
 @require_POST
 def item_move(request, number, pk):
-    _require(request, CHANGE_ITEM)
+    require(request, CHANGE_ITEM)
     ticket = _ticket(number)
     item = get_object_or_404(RequirementItem, pk=pk, ticket=ticket)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        return _action_failed(request, ticket, ValidationError(_("Move an item up or down.")))
+        return page.action_failed(request, ticket, ValidationError(_("Move an item up or down.")))
     try:
         services.requirement_item_move(item=item, direction=form.cleaned_data["direction"], by=request.user)
     except ValidationError as error:
-        return _action_failed(request, ticket, error)
-    return _done(request, ticket, _("Order saved."))
-
-
-def _action_failed(request, ticket, error):
-    text = " ".join(error.messages)
-    if request.htmx:
-        return _render(request, ticket, notice=text)
-    messages.error(request, text)
-    return redirect(_page_url(ticket))
+        return page.action_failed(request, ticket, error)
+    return page.done(request, ticket, _("Order saved."))
 
 
 @require_POST
 def stakeholder_add(request, number):
-    _require(request, ADD_STAKEHOLDER)
+    require(request, ADD_STAKEHOLDER)
     ticket = _ticket(number)
     form = StakeholderForm(
         request.POST, action=reverse("requirements_analysis:stakeholder_add", args=[ticket.number])
     )
-    if form.is_valid():
-        try:
-            stakeholder = services.stakeholder_add(ticket=ticket, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return _done(request, ticket, _("Stakeholder %(name)s added.") % {"name": stakeholder.name})
-    return _failed(request, ticket, stakeholder_form=form)
+    return page.save_form(
+        request,
+        ticket,
+        form,
+        save=lambda data: services.stakeholder_add(ticket=ticket, by=request.user, **data),
+        notice=lambda stakeholder: _("Stakeholder %(name)s added.") % {"name": stakeholder.name},
+        form_key="stakeholder_form",
+    )
 
 
 @require_POST
 def stakeholder_remove(request, number, pk):
-    _require(request, DELETE_STAKEHOLDER)
+    require(request, DELETE_STAKEHOLDER)
     ticket = _ticket(number)
     stakeholder = get_object_or_404(Stakeholder, pk=pk, ticket=ticket)
     try:
         services.stakeholder_remove(stakeholder=stakeholder, by=request.user)
     except ValidationError as error:
-        return _action_failed(request, ticket, error)
-    return _done(request, ticket, _("Stakeholder %(name)s removed.") % {"name": stakeholder.name})
+        return page.action_failed(request, ticket, error)
+    return page.done(request, ticket, _("Stakeholder %(name)s removed.") % {"name": stakeholder.name})
 
 
 @require_POST
@@ -217,8 +192,8 @@ def stakeholder_respond(request, number, pk):
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            return _done(request, ticket, _("Answer of %(name)s recorded.") % {"name": stakeholder.name})
-    return _failed(request, ticket, response_errors={"pk": stakeholder.pk, "form": form})
+            return page.done(request, ticket, _("Answer of %(name)s recorded.") % {"name": stakeholder.name})
+    return page.failed(request, ticket, response_errors={"pk": stakeholder.pk, "form": form})
 
 
 @require_GET

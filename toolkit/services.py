@@ -175,6 +175,13 @@ def allowed_next_stages(stage: str) -> list[str]:
     return [*work, Stage.ON_HOLD, Stage.CANCELLED]
 
 
+def forward_stages(stage: str) -> list[str]:
+    """The work stages after this one (what a "start the next stage" button may offer)."""
+    if stage not in STAGE_SEQUENCE:
+        return []
+    return STAGE_SEQUENCE[STAGE_SEQUENCE.index(stage) + 1 :]
+
+
 @transaction.atomic
 def ticket_change_stage(*, ticket: Ticket, to_stage: str, reason: str, by) -> StageChange:
     """Move the ticket to another stage, recording who, when and why."""

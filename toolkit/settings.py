@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "toolkit",
     "diagnosis",
     "requirements_analysis",
+    "solutions",
 ]
 
 MIDDLEWARE = [

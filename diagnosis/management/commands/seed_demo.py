@@ -9,6 +9,7 @@ import time as clock
 import unicodedata
 from collections import defaultdict
 from datetime import datetime, time, timedelta
+from importlib import import_module
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -30,6 +31,9 @@ from toolkit.models import Customer, Ticket
 DOCUMENT_TZ = ZoneInfo("Asia/Shanghai")
 DAYS_BACK = 180
 READABLE_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or copied from a terminal
+# Chapters 2–6 seed their own demo data on the latest tickets, in this order.
+CHAPTER_DEMOS = ["requirements_analysis.demo", "solutions.demo"]
+CHAPTER_TICKETS = 200
 INCIDENT_SHARE = 0.015  # share of generated tickets that become a parent incident with 2-8 children
 
 SOURCE_WEIGHTS = {
@@ -160,6 +164,8 @@ class Command(BaseCommand):
                 specs, users, batch_size=batch_size, with_history=not no_history
             )
             generated_seconds = clock.perf_counter() - generated_started
+            if document_created or specs:
+                self.seed_chapters(users)
 
             self.report_figures(
                 document_created=document_created,
@@ -281,6 +287,24 @@ class Command(BaseCommand):
                 )
                 created.append(ticket.number)
         return created
+
+    # Chapters 2–6 -------------------------------------------------------------------------------
+
+    def seed_chapters(self, users):
+        """Each chapter's demo.seed on the latest tickets (analyses, designs, plans, surveys, articles).
+
+        They run in chapter order, since each builds on the one before (a plan needs an approved
+        design). Each skips tickets it has already worked, so running seed_demo again adds nothing twice.
+        """
+        tickets = list(
+            Ticket.objects.select_related("owner", "customer").order_by("-recorded_at")[:CHAPTER_TICKETS]
+        )
+        now = timezone.now()
+        for module in CHAPTER_DEMOS:
+            with transaction.atomic():
+                import_module(module).seed(tickets=tickets, users=users, now=now)
+            for ticket in tickets:
+                ticket.refresh_from_db(fields=["stage"])
 
     # Customers ----------------------------------------------------------------------------------
 

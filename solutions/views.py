@@ -1,0 +1,422 @@
+"""Chapter 3 pages. One page per ticket; every change answers with the refreshed design block under htmx,
+or redirects back to the page without JavaScript."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from requirements_analysis.selectors import ranked_items
+from toolkit.models import Ticket
+from toolkit.pages import TicketPage, require
+
+from . import exports, services
+from .forms import (
+    ChooseOptionForm,
+    CoverageMatrixForm,
+    DecisionForm,
+    OptionForm,
+    RiskForm,
+    RollbackPlanForm,
+    ScoreMatrixForm,
+    criterion_formset,
+)
+from .models import Risk, SolutionOption
+from .selectors import (
+    APPROVE_PERMISSION,
+    comparison,
+    criteria_of,
+    design_of,
+    designs_awaiting_decision,
+    risks_of,
+    user_can_approve,
+)
+
+VIEW = "solutions.view_solutionoption"
+ADD_OPTION = "solutions.add_solutionoption"
+CHANGE_OPTION = "solutions.change_solutionoption"
+DELETE_OPTION = "solutions.delete_solutionoption"
+CHANGE_CRITERIA = "solutions.change_criterion"
+CHANGE_SCORES = "solutions.change_score"
+CHANGE_COVERAGE = "solutions.change_coverage"
+CHANGE_DESIGN = "solutions.change_solutiondesign"
+ADD_RISK = "solutions.add_risk"
+CHANGE_RISK = "solutions.change_risk"
+DELETE_RISK = "solutions.delete_risk"
+
+view_required = permission_required(VIEW, raise_exception=True)
+
+
+def _ticket(number):
+    return get_object_or_404(Ticket.objects.select_related("customer"), number=number)
+
+
+def _url(name, ticket, **kwargs):
+    return reverse(f"solutions:{name}", kwargs={"number": ticket.number, **kwargs})
+
+
+def _option_form(ticket, data=None, instance=None):
+    if instance is None:
+        return OptionForm(
+            data, action=_url("option_add", ticket), form_id="option-add-form", submit_label=_("Add option")
+        )
+    return OptionForm(
+        data,
+        instance=instance,
+        action=_url("option_edit", ticket, pk=instance.pk),
+        form_id=f"option-edit-form-{instance.pk}",
+    )
+
+
+def _risk_form(ticket, data=None, instance=None):
+    if instance is None:
+        return RiskForm(
+            data, action=_url("risk_add", ticket), form_id="risk-add-form", submit_label=_("Add risk")
+        )
+    return RiskForm(
+        data,
+        instance=instance,
+        action=_url("risk_edit", ticket, pk=instance.pk),
+        form_id=f"risk-edit-form-{instance.pk}",
+    )
+
+
+def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
+    """The page (or, under htmx, just the design block) with fresh data and any bound forms given."""
+    design = design_of(ticket) or services.design_get_or_create(ticket=ticket)
+    data = comparison(ticket, chosen_option_id=design.chosen_option_id)
+    requirements = [row.requirement for row in data.coverage_rows]
+    perms = request.user.get_all_permissions()
+    editable = design.is_editable and ticket.is_open
+    option_editing = forms.pop("option_edit_form", None)
+    risk_editing = forms.pop("risk_edit_form", None)
+    score_form = forms.pop("score_form", None) or ScoreMatrixForm(
+        options=data.options,
+        rows=data.criteria,
+        initial={
+            ScoreMatrixForm.cell_name(entry.option.pk, criterion_id): value
+            for entry in data.ranked
+            for criterion_id, value in entry.scores.items()
+        },
+    )
+    coverage_form = forms.pop("coverage_form", None) or CoverageMatrixForm(
+        options=data.options,
+        rows=requirements,
+        initial={
+            CoverageMatrixForm.cell_name(option.pk, row.requirement.pk): level
+            for row in data.coverage_rows
+            for option, level in row.cells
+        },
+    )
+    context = {
+        "ticket": ticket,
+        "design": design,
+        "data": data,
+        "editable": editable,
+        "can_add_option": editable and ADD_OPTION in perms,
+        "can_edit_option": editable and CHANGE_OPTION in perms,
+        "can_delete_option": editable and DELETE_OPTION in perms,
+        "can_edit_criteria": editable and CHANGE_CRITERIA in perms,
+        "can_score": editable and CHANGE_SCORES in perms,
+        "can_cover": editable and CHANGE_COVERAGE in perms,
+        "can_change_design": editable and CHANGE_DESIGN in perms,
+        "can_add_risk": ticket.is_open and ADD_RISK in perms,
+        "can_edit_risk": ticket.is_open and CHANGE_RISK in perms,
+        "can_delete_risk": ticket.is_open and DELETE_RISK in perms,
+        "can_approve": user_can_approve(request.user),
+        "can_export": exports.EXPORT_PERMISSION in perms,
+        "option_form": forms.pop("option_form", None) or _option_form(ticket),
+        "option_edit_form": option_editing,
+        "option_editing_pk": option_editing.instance.pk if option_editing is not None else None,
+        "criteria_formset": forms.pop("criteria_formset", None) or criterion_formset(data.criteria),
+        "score_form": score_form,
+        "score_grid": score_form.grid(),
+        "coverage_form": coverage_form,
+        # Each requirement row beside its form fields: [(row, [(option, level, field)])].
+        "coverage_table": [
+            (
+                row,
+                [
+                    (option, level, field)
+                    for (option, level), (_o, field) in zip(row.cells, cells, strict=True)
+                ],
+            )
+            for row, (_requirement, cells) in zip(data.coverage_rows, coverage_form.grid(), strict=True)
+        ],
+        "risks": list(risks_of(ticket)),
+        "risk_form": forms.pop("risk_form", None),
+        "risk_edit_form": risk_editing,
+        "risk_editing_pk": risk_editing.instance.pk if risk_editing is not None else None,
+        "rollback_form": forms.pop("rollback_form", None)
+        or RollbackPlanForm(initial={"rollback_plan": design.rollback_plan}),
+        "decision_form": forms.pop("decision_form", None) or DecisionForm(),
+        "errors": errors or {},
+        "notice": notice,
+    }
+    if context["risk_form"] is None and context["can_add_risk"]:
+        context["risk_form"] = _risk_form(ticket)
+    template = "solutions/_design.html" if request.htmx else "solutions/design.html"
+    return render(request, template, context, status=status)
+
+
+page = TicketPage(render=_render, url=lambda ticket: _url("design", ticket))
+
+
+def _failed(request, ticket, *, section="", error=None, **forms):
+    """Errors of a whole section (from a service, or a matrix's cells) are shown above that section."""
+    errors = {section: error.messages} if error is not None else None
+    return page.failed(request, ticket, errors=errors, **forms)
+
+
+@require_GET
+@permission_required(APPROVE_PERMISSION, raise_exception=True)
+def approval_queue(request):
+    return render(request, "solutions/approvals.html", {"designs": list(designs_awaiting_decision())})
+
+
+@require_GET
+@view_required
+def design_page(request, number):
+    return _render(request, _ticket(number))
+
+
+@require_POST
+@view_required
+def option_add(request, number):
+    require(request, ADD_OPTION)
+    ticket = _ticket(number)
+    return page.save_form(
+        request,
+        ticket,
+        _option_form(ticket, request.POST),
+        save=lambda data: services.option_create(ticket=ticket, by=request.user, **data),
+        notice=lambda option: _("%(label)s added.") % {"label": option.display_label},
+        form_key="option_form",
+    )
+
+
+@view_required
+def option_edit(request, number, pk):
+    require(request, CHANGE_OPTION)
+    ticket = _ticket(number)
+    option = get_object_or_404(SolutionOption, pk=pk, ticket=ticket)
+    return page.edit(
+        request,
+        ticket,
+        option,
+        form_for=lambda data, instance: _option_form(ticket, data, instance=instance),
+        save=lambda data: services.option_update(option=option, by=request.user, **data),
+        form_key="option_edit_form",
+        notice=_("Changes saved."),
+    )
+
+
+@require_POST
+@view_required
+def option_delete(request, number, pk):
+    require(request, DELETE_OPTION)
+    ticket = _ticket(number)
+    option = get_object_or_404(SolutionOption, pk=pk, ticket=ticket)
+    label = option.display_label
+    try:
+        services.option_delete(option=option, by=request.user)
+    except ValidationError as error:
+        return _failed(request, ticket, section="options", error=error)
+    return page.done(request, ticket, _("%(label)s deleted.") % {"label": label})
+
+
+@require_POST
+@view_required
+def option_choose(request, number):
+    require(request, CHANGE_DESIGN)
+    ticket = _ticket(number)
+    form = ChooseOptionForm(request.POST)
+    option = None
+    if form.is_valid() and form.cleaned_data["option"]:
+        option = get_object_or_404(SolutionOption, pk=form.cleaned_data["option"], ticket=ticket)
+    try:
+        services.option_choose(ticket=ticket, option=option, by=request.user)
+    except ValidationError as error:
+        return _failed(request, ticket, section="approval", error=error)
+    if option is None:
+        return page.done(request, ticket, _("No option chosen."))
+    return page.done(request, ticket, _("%(label)s chosen.") % {"label": option.display_label})
+
+
+@require_POST
+@view_required
+def criteria_save(request, number):
+    require(request, CHANGE_CRITERIA)
+    ticket = _ticket(number)
+    formset = criterion_formset(criteria_of(ticket), data=request.POST)
+    if formset.is_valid():
+        try:
+            services.criteria_replace(ticket=ticket, rows=formset.rows(), by=request.user)
+        except ValidationError as error:
+            return _failed(request, ticket, section="criteria", error=error, criteria_formset=formset)
+        return page.done(request, ticket, _("Criteria saved."))
+    return _failed(request, ticket, criteria_formset=formset)
+
+
+def _matrix_save(request, number, *, perm, form_class, rows_of, save, section, form_key, notice):
+    require(request, perm)
+    ticket = _ticket(number)
+    options = list(SolutionOption.objects.filter(ticket=ticket).order_by("number"))
+    rows = rows_of(ticket)
+    form = form_class(request.POST, options=options, rows=rows)
+    if form.is_valid():
+        try:
+            save(ticket, form.values(), rows)
+        except ValidationError as error:
+            return _failed(request, ticket, section=section, error=error, **{form_key: form})
+        return page.done(request, ticket, notice)
+    return _failed(
+        request, ticket, section=section, error=ValidationError(form.cell_errors()), **{form_key: form}
+    )
+
+
+@require_POST
+@view_required
+def scores_save(request, number):
+    return _matrix_save(
+        request,
+        number,
+        perm=CHANGE_SCORES,
+        form_class=ScoreMatrixForm,
+        rows_of=lambda ticket: list(criteria_of(ticket)),
+        save=lambda ticket, values, rows: services.scores_save(ticket=ticket, values=values, by=request.user),
+        section="scores",
+        form_key="score_form",
+        notice=_("Scores saved."),
+    )
+
+
+@require_POST
+@view_required
+def coverage_save(request, number):
+    return _matrix_save(
+        request,
+        number,
+        perm=CHANGE_COVERAGE,
+        form_class=CoverageMatrixForm,
+        rows_of=lambda ticket: list(ranked_items(ticket)),
+        save=lambda ticket, values, rows: services.coverage_save(
+            ticket=ticket, values=values, requirement_ids={row.pk for row in rows}, by=request.user
+        ),
+        section="coverage",
+        form_key="coverage_form",
+        notice=_("Coverage saved."),
+    )
+
+
+@require_POST
+@view_required
+def risk_add(request, number):
+    require(request, ADD_RISK)
+    ticket = _ticket(number)
+    return page.save_form(
+        request,
+        ticket,
+        _risk_form(ticket, request.POST),
+        save=lambda data: services.risk_create(ticket=ticket, by=request.user, **data),
+        notice=_("Risk added."),
+        form_key="risk_form",
+    )
+
+
+@view_required
+def risk_edit(request, number, pk):
+    require(request, CHANGE_RISK)
+    ticket = _ticket(number)
+    risk = get_object_or_404(Risk, pk=pk, ticket=ticket)
+    return page.edit(
+        request,
+        ticket,
+        risk,
+        form_for=lambda data, instance: _risk_form(ticket, data, instance=instance),
+        save=lambda data: services.risk_update(risk=risk, by=request.user, **data),
+        form_key="risk_edit_form",
+        notice=_("Changes saved."),
+    )
+
+
+@require_POST
+@view_required
+def risk_delete(request, number, pk):
+    require(request, DELETE_RISK)
+    ticket = _ticket(number)
+    risk = get_object_or_404(Risk, pk=pk, ticket=ticket)
+    try:
+        services.risk_delete(risk=risk, by=request.user)
+    except ValidationError as error:
+        return _failed(request, ticket, section="risks", error=error)
+    return page.done(request, ticket, _("Risk deleted."))
+
+
+@require_POST
+@view_required
+def rollback_save(request, number):
+    require(request, CHANGE_DESIGN)
+    ticket = _ticket(number)
+    form = RollbackPlanForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rollback_plan_save(
+                ticket=ticket, text=form.cleaned_data["rollback_plan"], by=request.user
+            )
+        except ValidationError as error:
+            return _failed(request, ticket, section="rollback", error=error, rollback_form=form)
+        return page.done(request, ticket, _("Rollback plan saved."))
+    return _failed(request, ticket, rollback_form=form)
+
+
+@require_POST
+@view_required
+def design_submit(request, number):
+    require(request, CHANGE_DESIGN)
+    ticket = _ticket(number)
+    try:
+        services.design_submit(ticket=ticket, by=request.user)
+    except ValidationError as error:
+        return _failed(request, ticket, section="approval", error=error)
+    return page.done(request, ticket, _("Design submitted for approval."))
+
+
+@require_POST
+@view_required
+def design_decide(request, number):
+    """Approve or reject (the button pressed says which). Who may decide is the service's rule."""
+    ticket = _ticket(number)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, ticket, decision_form=form)
+    comment = form.cleaned_data["comment"]
+    decision = request.POST.get("decision")
+    try:
+        if decision == "approve":
+            services.design_approve(ticket=ticket, by=request.user, comment=comment)
+            notice = _("Design approved; the ticket moves to implementation.")
+        elif decision == "reject":
+            services.design_reject(ticket=ticket, by=request.user, comment=comment)
+            notice = _("Design rejected and handed back for rework.")
+        else:
+            raise ValidationError(_("Approve or reject the design."))
+    except ValidationError as error:
+        return _failed(request, ticket, section="approval", error=error, decision_form=form)
+    if request.htmx and decision == "approve":
+        # The ticket changed stage: reload the whole page so its header shows the new stage.
+        messages.success(request, notice)
+        return HttpResponse(status=204, headers={"HX-Redirect": _url("design", ticket)})
+    return page.done(request, ticket, notice)
+
+
+@require_GET
+@view_required
+def design_export(request, number):
+    require(request, exports.EXPORT_PERMISSION)
+    exported = exports.export_comparison(ticket=_ticket(number), user=request.user)
+    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
