@@ -68,6 +68,7 @@ def test_analyse_design_score_submit_and_approve(page, log_in, screenshot, engin
     page.locator("#ranking .ranked-row").first.get_by_role("button").click()
     expect(page.locator("#chosen-option")).to_contain_text("A")
     page.locator("#submit-form [type=submit]").click()
+    expect(page.locator("#design-locked")).to_be_visible()  # submitted: the design is locked
     expect(page.locator("#decide-form")).to_have_count(0)  # the engineer cannot decide
     assert SolutionDesign.objects.get(ticket=ticket).status == DesignStatus.SUBMITTED
 
