@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from requirements_analysis.selectors import analysis_panel
 from solutions.selectors import solution_panel
+from tracking.selectors import tracking_panel
 from toolkit import services as core
 from toolkit.choices import CustomerTier, SlaClock
 from toolkit.models import Contact, Customer, Ticket
@@ -162,6 +163,7 @@ def ticket_detail(request, number):
         "slas": slas,
         "requirements_panel": analysis_panel(ticket),
         "solutions_panel": solution_panel(ticket),
+        "tracking_panel": tracking_panel(ticket),
         "working_day_minutes": (
             working_day_minutes() if any(sla.clock == SlaClock.BUSINESS for sla in slas) else None
         ),

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "diagnosis",
     "requirements_analysis",
     "solutions",
+    "tracking",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # One beat process only. The scan finds every target and delivery that is due, so a scan message
 # that waited longer than a period is useless: it expires rather than piling up while workers are down.
 SLA_SCAN_INTERVAL_SECONDS = env.int("SLA_SCAN_INTERVAL_SECONDS", default=60)
+# Other chapters' due-date reminders (overdue implementation tasks, follow-up visits) run inside the
+# same periodic task, after the SLA scan: each is called with now= and returns how many it recorded.
+PERIODIC_SCANS = [
+    "tracking.reminders.overdue_tasks_scan",
+]
 CELERY_BEAT_SCHEDULE = {
     "sla-scan": {
         "task": "toolkit.tasks.sla_scan_task",

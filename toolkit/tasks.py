@@ -18,8 +18,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerError
 
 from . import notifications, sla
@@ -123,7 +125,20 @@ def run_sla_scan(*, now=None, inline=False) -> ScanOutcome:
         transaction.on_commit(publish)
     if outcome.reminder_ids or outcome.delivery_ids:
         logger.info("SLA scan: %s", outcome.summary())
+    run_periodic_scans(now=now)
     return outcome
+
+
+def run_periodic_scans(*, now=None) -> dict[str, int]:
+    """The other chapters' reminder scans (settings.PERIODIC_SCANS). One failing never stops the others."""
+    now = now or timezone.now()
+    recorded = {}
+    for path in settings.PERIODIC_SCANS:
+        try:
+            recorded[path] = import_string(path)(now=now)
+        except Exception:
+            logger.exception("Periodic scan %s failed; it runs again with the next scan", path)
+    return recorded
 
 
 @shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)

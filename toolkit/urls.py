@@ -12,6 +12,7 @@ urlpatterns = [
     path("diagnosis/", include("diagnosis.urls")),
     path("requirements/", include("requirements_analysis.urls")),
     path("solutions/", include("solutions.urls")),
+    path("tracking/", include("tracking.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("notifications/", toolkit_views.notification_list, name="notifications"),

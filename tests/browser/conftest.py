@@ -16,14 +16,13 @@ Three things here are easy to get wrong:
   groups that migration toolkit/0002_roles created. ``_roles`` puts them back before each test.
 """
 
-import importlib
 import os
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
-from django.contrib.auth.management import create_permissions
 from django.urls import reverse
+
+from tests.conftest import restore_migration_data
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -83,11 +82,9 @@ def browser():
 
 @pytest.fixture(autouse=True)
 def _roles(transactional_db):
-    """Recreate the role groups (and, if a flush skipped post_migrate, the permissions) the migration made."""
-    roles_migration = importlib.import_module("toolkit.migrations.0002_roles")
-    for app_config in django_apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
-    roles_migration.grant(django_apps, roles_migration.ROLES)
+    """Recreate the role groups, their permissions and the SLA defaults the migrations made (a flush
+    before this test may have emptied them)."""
+    restore_migration_data()
 
 
 @pytest.fixture

@@ -326,6 +326,7 @@ def test_chinese_first_whatever_the_browser_says_and_english_on_request(engineer
     assert "Technical Service Problem Quick Diagnosis Table" in page and "Ticket No." in page
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(("role", "shown"), [("manager", True), ("engineer", False)])
 def test_contact_name_suggestions_only_for_those_who_may_see_contacts(client, request, role, shown):
     client.force_login(request.getfixturevalue(role))

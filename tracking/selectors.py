@@ -1,0 +1,169 @@
+"""Reads for chapter 4. The variance arithmetic itself is in ``tracking.variance``; here it is applied to
+rows loaded once, so the page, the panel and the exports agree."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Avg, Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from toolkit.choices import Stage
+from toolkit.models import Ticket
+
+from .models import ProgressEntry, Task, TaskStatus
+from .variance import PlanVariance, dates_of, plan_variance
+
+VIEW_PERMISSION = "tracking.view_task"
+WEEK_RE = re.compile(r"^(?P<year>\d{4})-W(?P<week>\d{2})$")
+
+
+def tasks_of(ticket: Ticket) -> QuerySet[Task]:
+    """The ticket's plan in order, with owner and predecessor."""
+    return (
+        Task.objects.filter(ticket=ticket).select_related("owner", "predecessor").order_by("position", "id")
+    )
+
+
+def tasks_with_log(ticket: Ticket) -> QuerySet[Task]:
+    """The plan with each task's progress log, newest first (two queries)."""
+    return tasks_of(ticket).prefetch_related(
+        Prefetch(
+            "progress_entries",
+            queryset=ProgressEntry.objects.select_related("by").order_by("-date", "-id"),
+        )
+    )
+
+
+@dataclass
+class TaskRow:
+    task: Task
+    variance: int  # days: + behind, − ahead
+    forecast_end: date
+
+
+@dataclass
+class Plan:
+    rows: list[TaskRow]
+    summary: PlanVariance
+    today: date
+
+    @property
+    def done_count(self) -> int:
+        return sum(row.task.is_done for row in self.rows)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(not row.task.is_done and row.task.planned_end < self.today for row in self.rows)
+
+    @property
+    def all_done(self) -> bool:
+        return bool(self.rows) and self.done_count == len(self.rows)
+
+
+def plan_from(tasks: list[Task], *, today: date | None = None) -> Plan:
+    """Variance of each task and of the plan, from tasks already loaded: no query."""
+    today = today or timezone.localdate()
+    summary = plan_variance([dates_of(task) for task in tasks], today=today)
+    rows = [
+        TaskRow(
+            task=task,
+            variance=summary.task_variances[task.pk],
+            forecast_end=summary.forecast_ends[task.pk],
+        )
+        for task in tasks
+    ]
+    return Plan(rows=rows, summary=summary, today=today)
+
+
+def tracking_panel(ticket: Ticket) -> Plan:
+    """What the ticket detail page shows of chapter 4: one query (the tasks), arithmetic in memory."""
+    return plan_from(
+        list(
+            Task.objects.filter(ticket=ticket)
+            .only(
+                "pk",
+                "ticket_id",
+                "kind",
+                "name",
+                "planned_start",
+                "planned_end",
+                "actual_start",
+                "actual_end",
+                "progress",
+                "status",
+                "predecessor_id",
+            )
+            .order_by("position", "id")
+        )
+    )
+
+
+def parse_week(value: str | None, *, today: date | None = None) -> tuple[date, date]:
+    """``YYYY-Www`` (ISO week) → (Monday, Sunday); empty → this week. Raises ValueError when malformed."""
+    if not value:
+        monday = (today or timezone.localdate()) - timedelta(days=(today or timezone.localdate()).weekday())
+        return monday, monday + timedelta(days=6)
+    match = WEEK_RE.match(value.strip())
+    if not match:
+        raise ValueError(value)
+    monday = date.fromisocalendar(int(match["year"]), int(match["week"]), 1)  # ValueError for week 54
+    return monday, monday + timedelta(days=6)
+
+
+def week_label(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weekly_tasks(*, monday: date, sunday: date) -> QuerySet[Task]:
+    """Every task of every ticket in implementation, with that week's progress entries (two queries)."""
+    return (
+        Task.objects.filter(ticket__stage=Stage.IMPLEMENTATION)
+        .select_related("ticket", "ticket__customer", "owner")
+        .prefetch_related(
+            Prefetch(
+                "progress_entries",
+                queryset=ProgressEntry.objects.filter(date__range=(monday, sunday)).order_by("date", "id"),
+                to_attr="entries",
+            )
+        )
+        .order_by("ticket__number", "position", "id")
+    )
+
+
+def ticket_tasks_for_export(ticket: Ticket) -> QuerySet[Task]:
+    """One ticket's tasks with their whole log, oldest first (two queries)."""
+    return (
+        Task.objects.filter(ticket=ticket)
+        .select_related("ticket", "ticket__customer", "owner")
+        .prefetch_related(
+            Prefetch(
+                "progress_entries", queryset=ProgressEntry.objects.order_by("date", "id"), to_attr="entries"
+            )
+        )
+        .order_by("position", "id")
+    )
+
+
+def tickets_in_implementation() -> QuerySet[Ticket]:
+    """The overview page: every ticket in implementation with its plan's counts, in one query.
+
+    Rows carry ``task_count``, ``done_count``, ``overdue_count``, ``plan_end`` and ``avg_progress``.
+    """
+    today = timezone.localdate()
+    open_tasks = ~Q(implementation_tasks__status=TaskStatus.DONE)
+    return (
+        Ticket.objects.filter(stage=Stage.IMPLEMENTATION)
+        .select_related("customer", "owner")
+        .annotate(
+            task_count=Count("implementation_tasks"),
+            done_count=Count("implementation_tasks", filter=Q(implementation_tasks__status=TaskStatus.DONE)),
+            overdue_count=Count(
+                "implementation_tasks", filter=open_tasks & Q(implementation_tasks__planned_end__lt=today)
+            ),
+            plan_end=Max("implementation_tasks__planned_end"),
+            avg_progress=Avg("implementation_tasks__progress"),
+        )
+        .order_by("-overdue_count", "plan_end", "number")
+    )

@@ -1,0 +1,209 @@
+"""Chapter 4 pages. One page per ticket; every change answers with the refreshed plan block under htmx,
+or redirects back to the page without JavaScript (see toolkit.pages)."""
+
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from solutions.selectors import approved_option
+from toolkit.models import Ticket
+from toolkit.pages import TicketPage, require
+
+from . import exports, services
+from .forms import ProgressForm, TaskForm
+from .models import Task
+from .selectors import (
+    VIEW_PERMISSION,
+    parse_week,
+    plan_from,
+    tasks_with_log,
+    tickets_in_implementation,
+    week_label,
+)
+from .timeline import build_timeline
+
+ADD_TASK = "tracking.add_task"
+CHANGE_TASK = "tracking.change_task"
+DELETE_TASK = "tracking.delete_task"
+LOG_PROGRESS = "tracking.add_progressentry"
+# Tickets in implementation at once are tens, not thousands; the cap keeps the page bounded anyway.
+OVERVIEW_LIMIT = 300
+
+
+def _ticket(number):
+    return get_object_or_404(Ticket.objects.select_related("customer", "owner"), number=number)
+
+
+def _page_url(ticket):
+    return reverse("tracking:plan", kwargs={"number": ticket.number})
+
+
+def _task_form(ticket, data=None, instance=None):
+    if instance is None:
+        action = reverse("tracking:task_add", kwargs={"number": ticket.number})
+        return TaskForm(
+            data, ticket=ticket, action=action, form_id="task-add-form", submit_label=_("Add task")
+        )
+    action = reverse("tracking:task_edit", kwargs={"number": ticket.number, "pk": instance.pk})
+    return TaskForm(
+        data, ticket=ticket, instance=instance, action=action, form_id=f"task-edit-form-{instance.pk}"
+    )
+
+
+def _render(request, ticket, *, status=200, notice="", **forms):
+    """The page (or, under htmx, just the plan block) with fresh data and any bound forms given."""
+    tasks = list(tasks_with_log(ticket))
+    plan = plan_from(tasks)
+    editing = forms.pop("edit_form", None)
+    can_add = request.user.has_perm(ADD_TASK)
+    context = {
+        "ticket": ticket,
+        "plan": plan,
+        "timeline": build_timeline(plan),
+        "approved_option": approved_option(ticket) if not tasks else None,
+        "can_add": can_add,
+        "can_edit": request.user.has_perm(CHANGE_TASK),
+        "can_delete": request.user.has_perm(DELETE_TASK),
+        "can_log": request.user.has_perm(LOG_PROGRESS),
+        "can_export": request.user.has_perm(exports.EXPORT_PERMISSION),
+        "can_complete": services.can_complete(tasks, ticket) and request.user.has_perm(CHANGE_TASK),
+        "task_form": (forms.pop("task_form", None) or _task_form(ticket))
+        if can_add and editing is None
+        else None,
+        "edit_form": editing,
+        "editing_pk": editing.instance.pk if editing is not None else None,
+        "progress_errors": forms.pop("progress_errors", None),
+        "progress_form": ProgressForm(),
+        "this_week": week_label(plan.today),
+        "notice": notice,
+    }
+    template = "tracking/_plan.html" if request.htmx else "tracking/plan.html"
+    return render(request, template, context, status=status)
+
+
+page = TicketPage(render=_render, url=_page_url)
+
+
+@require_GET
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def plan_page(request, number):
+    return _render(request, _ticket(number))
+
+
+@require_POST
+def plan_generate(request, number):
+    require(request, ADD_TASK)
+    ticket = _ticket(number)
+    try:
+        tasks = services.plan_generate(ticket=ticket, by=request.user)
+    except ValidationError as error:
+        return page.action_failed(request, ticket, error)
+    return page.done(
+        request, ticket, _("Plan generated: %(count)d tasks and milestones.") % {"count": len(tasks)}
+    )
+
+
+@require_POST
+def task_add(request, number):
+    require(request, ADD_TASK)
+    ticket = _ticket(number)
+    return page.save_form(
+        request,
+        ticket,
+        _task_form(ticket, request.POST),
+        save=lambda data: services.task_create(ticket=ticket, by=request.user, **data),
+        notice=lambda task: _("Task “%(name)s” added.") % {"name": task.name},
+        form_key="task_form",
+    )
+
+
+def task_edit(request, number, pk):
+    require(request, CHANGE_TASK)
+    ticket = _ticket(number)
+    task = get_object_or_404(Task, pk=pk, ticket=ticket)
+    return page.edit(
+        request,
+        ticket,
+        task,
+        form_for=lambda data, instance: _task_form(ticket, data, instance=instance),
+        save=lambda data: services.task_update(task=task, by=request.user, **data),
+        form_key="edit_form",
+        notice=_("Changes saved."),
+    )
+
+
+@require_POST
+def task_delete(request, number, pk):
+    require(request, DELETE_TASK)
+    ticket = _ticket(number)
+    task = get_object_or_404(Task, pk=pk, ticket=ticket)
+    name = task.name
+    services.task_delete(task=task, by=request.user)
+    return page.done(request, ticket, _("Task “%(name)s” deleted.") % {"name": name})
+
+
+@require_POST
+def progress_add(request, number, pk):
+    require(request, LOG_PROGRESS)
+    ticket = _ticket(number)
+    task = get_object_or_404(Task, pk=pk, ticket=ticket)
+    form = ProgressForm(request.POST)
+    if form.is_valid():
+        try:
+            services.progress_log(task=task, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return page.done(request, ticket, _("Progress of “%(name)s” logged.") % {"name": task.name})
+    return page.failed(request, ticket, progress_errors={"pk": task.pk, "form": form})
+
+
+@require_POST
+def plan_complete(request, number):
+    require(request, CHANGE_TASK)
+    ticket = _ticket(number)
+    try:
+        services.plan_complete(ticket=ticket, by=request.user)
+    except ValidationError as error:
+        return page.action_failed(request, ticket, error)
+    return page.done(request, ticket, _("Implementation complete: the ticket moved to Evaluation."))
+
+
+@require_GET
+@permission_required(exports.EXPORT_PERMISSION, raise_exception=True)
+def plan_export(request, number):
+    ticket = _ticket(number)
+    exported = exports.export_ticket_plan(ticket=ticket, user=request.user)
+    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
+
+
+@require_GET
+@permission_required(exports.EXPORT_PERMISSION, raise_exception=True)
+def weekly_export(request):
+    week = request.GET.get("week", "")
+    try:
+        monday, sunday = parse_week(week)
+    except ValueError:
+        return render(request, "tracking/bad_week.html", {"week": week}, status=400)
+    exported = exports.export_weekly_report(monday=monday, sunday=sunday, user=request.user)
+    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
+
+
+@require_GET
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def overview(request):
+    """Tickets in implementation, most overdue first, and the weekly report."""
+    return render(
+        request,
+        "tracking/overview.html",
+        {
+            "tickets": tickets_in_implementation()[:OVERVIEW_LIMIT],
+            "this_week": week_label(timezone.localdate()),
+            "can_export": request.user.has_perm(exports.EXPORT_PERMISSION),
+        },
+    )
