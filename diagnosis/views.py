@@ -13,13 +13,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from evaluation.selectors import evaluation_panel
 from requirements_analysis.selectors import analysis_panel
 from solutions.selectors import solution_panel
-from tracking.selectors import tracking_panel
 from toolkit import services as core
 from toolkit.choices import CustomerTier, SlaClock
 from toolkit.models import Contact, Customer, Ticket
 from toolkit.privacy import CONTACT_DETAILS_PERMISSION
+from tracking.selectors import tracking_panel
 
 from . import exports, imports
 from .forms import (
@@ -164,6 +165,7 @@ def ticket_detail(request, number):
         "requirements_panel": analysis_panel(ticket),
         "solutions_panel": solution_panel(ticket),
         "tracking_panel": tracking_panel(ticket),
+        "evaluation_panel": evaluation_panel(ticket),
         "working_day_minutes": (
             working_day_minutes() if any(sla.clock == SlaClock.BUSINESS for sla in slas) else None
         ),

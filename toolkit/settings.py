@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "requirements_analysis",
     "solutions",
     "tracking",
+    "evaluation",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,7 @@ SLA_SCAN_INTERVAL_SECONDS = env.int("SLA_SCAN_INTERVAL_SECONDS", default=60)
 # same periodic task, after the SLA scan: each is called with now= and returns how many it recorded.
 PERIODIC_SCANS = [
     "tracking.reminders.overdue_tasks_scan",
+    "evaluation.reminders.follow_up_scan",
 ]
 CELERY_BEAT_SCHEDULE = {
     "sla-scan": {

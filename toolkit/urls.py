@@ -13,6 +13,8 @@ urlpatterns = [
     path("requirements/", include("requirements_analysis.urls")),
     path("solutions/", include("solutions.urls")),
     path("tracking/", include("tracking.urls")),
+    path("evaluation/", include("evaluation.urls")),
+    path("survey/", include("evaluation.survey_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("notifications/", toolkit_views.notification_list, name="notifications"),

@@ -32,7 +32,7 @@ DOCUMENT_TZ = ZoneInfo("Asia/Shanghai")
 DAYS_BACK = 180
 READABLE_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or copied from a terminal
 # Chapters 2–6 seed their own demo data on the latest tickets, in this order.
-CHAPTER_DEMOS = ["requirements_analysis.demo", "solutions.demo", "tracking.demo"]
+CHAPTER_DEMOS = ["requirements_analysis.demo", "solutions.demo", "tracking.demo", "evaluation.demo"]
 CHAPTER_TICKETS = 200
 INCIDENT_SHARE = 0.015  # share of generated tickets that become a parent incident with 2-8 children
 

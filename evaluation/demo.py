@@ -1,0 +1,151 @@
+"""Demo data for chapter 5 (seed_demo): tickets in Evaluation or Closed get a verification, a follow-up
+visit, most of them a survey answer, spread over the last six months so the charts have data; a few
+improvement actions. Deterministic (no randomness) and quick (bulk_create)."""
+
+import hashlib
+from datetime import timedelta
+
+from django.utils import timezone
+
+from toolkit.choices import Stage
+
+from .models import (
+    ActionStatus,
+    FollowUp,
+    ImprovementAction,
+    Survey,
+    SurveyResponse,
+    Verification,
+    VerificationMethod,
+)
+
+EVALUATED_STAGES = (Stage.EVALUATION, Stage.CLOSED)
+MONTHS = 6
+
+METHODS = [
+    VerificationMethod.CUSTOMER,
+    VerificationMethod.REMOTE_TEST,
+    VerificationMethod.MONITORING,
+    VerificationMethod.ON_SITE,
+]
+NOTES = {
+    VerificationMethod.CUSTOMER: "客户电话确认功能恢复正常",
+    VerificationMethod.REMOTE_TEST: "远程登录客户环境复测,连续10次操作均成功",
+    VerificationMethod.MONITORING: "监控显示错误率已降至0.1%以下,持续24小时",
+    VerificationMethod.ON_SITE: "现场与客户一起验证,生产调度数据刷新正常",
+}
+# (response speed, effectiveness, attitude, communication, overall, comment)
+ANSWERS = [
+    (5, 5, 5, 5, 5, "响应非常及时,工程师很专业,问题当天就解决了。"),
+    (4, 4, 5, 4, 4, "整体满意,希望以后能提前通知维护时间。"),
+    (3, 4, 4, 3, 3, "问题解决了,但第一次回复有点慢,等了两个多小时。"),
+    (5, 4, 5, 5, 4, "沟通很顺畅,每一步都有反馈。"),
+    (2, 3, 4, 2, 2, "反复沟通了好几次才定位到原因,希望提高效率。"),
+    (4, 5, 5, 4, 5, "方案考虑很周全,上线后再也没有出现过。"),
+    (5, 5, 4, 4, 5, ""),
+    (3, 3, 4, 4, 3, "临时方案可以用,期待彻底解决。"),
+    (4, 4, 4, 5, 4, "服务态度很好,耐心解答我们的问题。"),
+    (1, 2, 3, 2, 1, "处理时间太长,影响了我们月底结算。"),
+]
+OUTCOMES = [
+    "客户反馈一周内未再出现问题",
+    "回访时客户表示系统运行稳定",
+    "客户提出希望增加监控告警,已记录为改进措施",
+]
+ACTIONS = [
+    ("为验证码服务增加可用性监控和告警", ActionStatus.DONE),
+    ("梳理高峰期带宽容量,制定扩容预案", ActionStatus.IN_PROGRESS),
+    ("完善变更前的客户通知流程", ActionStatus.OPEN),
+    ("将本次问题整理为知识库文章,供一线工程师参考", ActionStatus.OPEN),
+]
+
+
+def seed(*, tickets, users, now) -> None:
+    engineer, manager = users["engineer"], users["manager"]
+    evaluated = [
+        ticket
+        for ticket in tickets
+        if ticket.stage in EVALUATED_STAGES and not Verification.objects.filter(ticket=ticket).exists()
+    ]
+    if not evaluated:
+        return
+    verifications, follow_ups, surveys, answers = [], [], [], []
+    for index, ticket in enumerate(evaluated):
+        # Spread over the last six months: month back, then a day and hour inside it.
+        verified_at = now - timedelta(days=30 * (index % MONTHS) + (index * 7) % 25, hours=(index * 5) % 9)
+        method = METHODS[index % len(METHODS)]
+        verifications.append(
+            Verification(
+                ticket=ticket,
+                verified_by=ticket.owner or engineer,
+                verified_at=verified_at,
+                method=method,
+                note=NOTES[method],
+            )
+        )
+        due_at = verified_at + timedelta(days=7)
+        done = due_at < now
+        follow_ups.append(
+            FollowUp(
+                ticket=ticket,
+                due_at=due_at,
+                assignee=ticket.owner or engineer,
+                done_at=due_at + timedelta(hours=2) if done else None,
+                outcome=OUTCOMES[index % len(OUTCOMES)] if done else "",
+                reminded_at=due_at if done else None,
+                created_by=engineer,
+                created_at=verified_at,
+            )
+        )
+        if index % 4 == 3:
+            continue  # not every customer answers
+        submitted_at = verified_at + timedelta(days=1, hours=index % 6)
+        if submitted_at > now:
+            submitted_at = now - timedelta(minutes=5)
+        token_hash = hashlib.sha256(f"demo-survey-{ticket.number}".encode()).hexdigest()
+        surveys.append(
+            Survey(
+                ticket=ticket,
+                token_hash=token_hash,
+                created_by=engineer,
+                created_at=verified_at,
+                expires_at=verified_at + timedelta(days=14),
+                used_at=submitted_at,
+            )
+        )
+        speed, effect, attitude, communication, overall, comment = ANSWERS[index % len(ANSWERS)]
+        answers.append(
+            SurveyResponse(
+                ticket=ticket,
+                response_speed=speed,
+                effectiveness=effect,
+                attitude=attitude,
+                communication=communication,
+                overall=overall,
+                comment=comment,
+                submitted_at=submitted_at,
+            )
+        )
+    Verification.objects.bulk_create(verifications)
+    FollowUp.objects.bulk_create(follow_ups)
+    created = Survey.objects.bulk_create(surveys)
+    for survey, answer in zip(created, answers, strict=True):
+        answer.survey = survey
+    SurveyResponse.objects.bulk_create(answers)
+
+    today = timezone.localdate(now)
+    ImprovementAction.objects.bulk_create(
+        [
+            ImprovementAction(
+                ticket=evaluated[index % len(evaluated)] if index < 3 else None,
+                description=description,
+                owner=manager if index % 2 else engineer,
+                due_date=today + timedelta(days=14 * (index + 1) - 30),
+                status=status,
+                done_at=now - timedelta(days=3) if status == ActionStatus.DONE else None,
+                created_by=manager,
+                created_at=now - timedelta(days=40 - index),
+            )
+            for index, (description, status) in enumerate(ACTIONS)
+        ]
+    )

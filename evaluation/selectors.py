@@ -1,0 +1,290 @@
+"""Reads of chapter 5: the per-ticket results (computed in SQL, one query for any number of tickets),
+what the evaluation page and the ticket panel show, recurrence candidates and the monthly report rows.
+
+Results of a ticket:
+- first response / resolution met: the SLA target's ``met_at`` ≤ ``due_at`` → met; met late or breached
+  and still not met → missed; otherwise pending (None).
+- reopen count: stage changes from Closed back to an open stage.
+- hours spent: Σ hours_spent of the implementation tasks (chapter 4).
+- requirements delivered: Must/Should requirement items that the chosen option of the *approved* design
+  covers fully, out of all Must/Should items.
+- recurrences: tickets linked as a recurrence of this one.
+- survey: the latest response's five scores and comment.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from requirements_analysis.models import MoSCoW, RequirementItem
+from solutions.models import Coverage, CoverageLevel, DesignStatus
+from toolkit.choices import SlaState, SlaTargetKind, Stage
+from toolkit.models import StageChange, Ticket, TicketSla
+from tracking.models import Task
+
+from .models import (
+    CSAT_SATISFIED_MIN,
+    RECURRENCE_WINDOW_DAYS,
+    SCORE_FIELDS,
+    ActionStatus,
+    FollowUp,
+    ImprovementAction,
+    Recurrence,
+    Survey,
+    SurveyResponse,
+    Verification,
+)
+
+VIEW_PERMISSION = "evaluation.view_verification"
+MAX_CANDIDATES = 10
+
+
+def _count(queryset, field: str = "ticket"):
+    counted = (
+        queryset.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def with_results(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate each ticket with everything its results need (see the module docstring)."""
+    annotations = {}
+    for target in (SlaTargetKind.RESPONSE, SlaTargetKind.RESOLUTION):
+        slas = TicketSla.objects.filter(ticket=OuterRef("pk"), target=target)
+        annotations[f"ev_{target}_met_at"] = Subquery(slas.values("met_at")[:1])
+        annotations[f"ev_{target}_due_at"] = Subquery(slas.values("due_at")[:1])
+        annotations[f"ev_{target}_state"] = Subquery(slas.values("state")[:1])
+    annotations["ev_reopen_count"] = _count(
+        StageChange.objects.filter(from_stage=Stage.CLOSED, to_stage__in=Stage.open_stages())
+    )
+    hours = (
+        Task.objects.filter(ticket=OuterRef("pk"))
+        .order_by()
+        .values("ticket")
+        .annotate(total=Sum("hours_spent"))
+        .values("total")
+    )
+    annotations["ev_hours"] = Subquery(hours, output_field=DecimalField(max_digits=10, decimal_places=1))
+    wanted = RequirementItem.objects.filter(moscow__in=[MoSCoW.MUST, MoSCoW.SHOULD])
+    annotations["ev_requirements_total"] = _count(wanted)
+    annotations["ev_approved_option_id"] = Case(
+        When(solution_design__status=DesignStatus.APPROVED, then=F("solution_design__chosen_option_id")),
+        default=None,
+        output_field=BigIntegerField(),
+    )
+    annotations["ev_recurrence_count"] = _count(Recurrence.objects.all(), field="original")
+    latest = SurveyResponse.objects.filter(ticket=OuterRef("pk")).order_by("-submitted_at", "-id")
+    for name in (*SCORE_FIELDS, "comment", "submitted_at"):
+        annotations[f"ev_survey_{name}"] = Subquery(latest.values(name)[:1])
+    queryset = queryset.annotate(**annotations)
+    covered = Coverage.objects.filter(
+        requirement=OuterRef("pk"),
+        option_id=OuterRef(OuterRef("ev_approved_option_id")),
+        level=CoverageLevel.FULL,
+    )
+    return queryset.annotate(ev_requirements_delivered=_count(wanted.filter(Exists(covered))))
+
+
+def _met(met_at, due_at, state) -> bool | None:
+    if met_at is not None:
+        return due_at is None or met_at <= due_at
+    if state == SlaState.BREACHED:
+        return False
+    return None
+
+
+@dataclass
+class TicketResults:
+    response_met: bool | None  # None: not measured yet
+    resolution_met: bool | None
+    reopen_count: int
+    hours: Decimal
+    requirements_total: int
+    requirements_delivered: int
+    recurrence_count: int
+    scores: dict | None  # field name → 1–5, None when the customer has not answered
+    comment: str
+    survey_submitted_at: datetime | None
+
+    @property
+    def requirements_label(self) -> str:
+        if not self.requirements_total:
+            return ""
+        return f"{self.requirements_delivered}/{self.requirements_total}"
+
+    @property
+    def satisfied(self) -> bool | None:
+        if self.scores is None:
+            return None
+        return self.scores["overall"] >= CSAT_SATISFIED_MIN
+
+
+def results_of(ticket: Ticket) -> TicketResults:
+    """The results of a ticket annotated by with_results (no query)."""
+    scores = None
+    if ticket.ev_survey_overall is not None:
+        scores = {name: getattr(ticket, f"ev_survey_{name}") for name in SCORE_FIELDS}
+    return TicketResults(
+        response_met=_met(ticket.ev_response_met_at, ticket.ev_response_due_at, ticket.ev_response_state),
+        resolution_met=_met(
+            ticket.ev_resolution_met_at, ticket.ev_resolution_due_at, ticket.ev_resolution_state
+        ),
+        reopen_count=ticket.ev_reopen_count,
+        hours=ticket.ev_hours if ticket.ev_hours is not None else Decimal(0),
+        requirements_total=ticket.ev_requirements_total,
+        requirements_delivered=ticket.ev_requirements_delivered,
+        recurrence_count=ticket.ev_recurrence_count,
+        scores=scores,
+        comment=ticket.ev_survey_comment or "",
+        survey_submitted_at=ticket.ev_survey_submitted_at,
+    )
+
+
+def ticket_results(ticket: Ticket) -> TicketResults:
+    """One query."""
+    return results_of(with_results(Ticket.objects.filter(pk=ticket.pk)).get())
+
+
+def ticket_for_page(number: str) -> Ticket:
+    """The ticket with its results, customer, owner and verification, in one query (raises DoesNotExist)."""
+    return (
+        with_results(Ticket.objects.filter(number=number))
+        .select_related("customer", "owner", "verification", "verification__verified_by")
+        .get()
+    )
+
+
+def verification_of(ticket: Ticket) -> Verification | None:
+    try:
+        return ticket.verification
+    except Verification.DoesNotExist:
+        return None
+
+
+def follow_ups_of(ticket: Ticket) -> QuerySet[FollowUp]:
+    return FollowUp.objects.filter(ticket=ticket).select_related("assignee").order_by("due_at", "id")
+
+
+def recurrences_of(ticket: Ticket) -> QuerySet[Recurrence]:
+    return Recurrence.objects.filter(original=ticket).select_related("new_ticket", "detected_by")
+
+
+def recurrence_of_links(ticket: Ticket) -> QuerySet[Recurrence]:
+    """Where this ticket is itself the recurrence of an earlier one."""
+    return Recurrence.objects.filter(new_ticket=ticket).select_related("original")
+
+
+def recurrence_candidates(ticket: Ticket, *, reference_time) -> QuerySet[Ticket]:
+    """Same customer, same problem type, recorded within 30 days after the verification/closing, not linked
+    yet. Empty without a reference time."""
+    if reference_time is None:
+        return Ticket.objects.none()
+    return (
+        Ticket.objects.filter(
+            customer_id=ticket.customer_id,
+            problem_type=ticket.problem_type,
+            recorded_at__gte=reference_time,
+            recorded_at__lte=reference_time + timedelta(days=RECURRENCE_WINDOW_DAYS),
+        )
+        .exclude(pk=ticket.pk)
+        .exclude(recurrence_of__original=ticket)
+        .order_by("recorded_at", "id")[:MAX_CANDIDATES]
+    )
+
+
+def actions_of(ticket: Ticket) -> QuerySet[ImprovementAction]:
+    return (
+        ImprovementAction.objects.filter(ticket=ticket)
+        .select_related("owner")
+        .order_by("status", "due_date", "id")
+    )
+
+
+def surveys_of(ticket: Ticket) -> QuerySet[Survey]:
+    return (
+        Survey.objects.filter(ticket=ticket)
+        .select_related("created_by", "response")
+        .order_by("-created_at", "-id")
+    )
+
+
+# ---------------------------------------------------------------- the ticket detail page's card
+
+
+@dataclass
+class PanelSummary:
+    verification: Verification | None
+    results: TicketResults
+    next_follow_up_at: datetime | None
+    open_action_count: int
+
+
+def evaluation_panel(ticket: Ticket) -> PanelSummary:
+    """What the ticket detail page shows of chapter 5, in one query."""
+    next_follow_up = FollowUp.objects.filter(ticket=OuterRef("pk"), done_at__isnull=True).order_by("due_at")
+    row = (
+        with_results(Ticket.objects.filter(pk=ticket.pk))
+        .select_related("verification", "verification__verified_by")
+        .annotate(
+            ev_next_follow_up=Subquery(next_follow_up.values("due_at")[:1]),
+            ev_open_actions=_count(ImprovementAction.objects.exclude(status=ActionStatus.DONE)),
+        )
+        .get()
+    )
+    return PanelSummary(
+        verification=verification_of(row),
+        results=results_of(row),
+        next_follow_up_at=row.ev_next_follow_up,
+        open_action_count=row.ev_open_actions,
+    )
+
+
+# ---------------------------------------------------------------- the monthly report
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """[first instant of the month, first instant of the next) in the team's time zone."""
+    zone = timezone.get_current_timezone()
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+def evaluated_in(start: datetime, end: datetime) -> QuerySet[Ticket]:
+    """Tickets whose resolution was verified in [start, end), or, never verified, closed in it; with
+    results. Each ticket belongs to one month."""
+    closed = StageChange.objects.filter(
+        ticket=OuterRef("pk"), to_stage=Stage.CLOSED, changed_at__gte=start, changed_at__lt=end
+    )
+    return (
+        with_results(Ticket.objects.all())
+        .filter(
+            Q(verification__verified_at__gte=start, verification__verified_at__lt=end)
+            | Q(verification__isnull=True) & Exists(closed)
+        )
+        .select_related("customer", "owner", "verification")
+        .order_by("verification__verified_at", "number")
+    )

@@ -1,0 +1,295 @@
+"""Writes of chapter 5. Views call these; every rule of the evaluation lives here."""
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from toolkit.choices import Stage
+from toolkit.models import StageChange, Ticket
+from toolkit.services import ticket_change_stage
+
+from .models import (
+    FOLLOW_UP_DAYS,
+    RECURRENCE_WINDOW_DAYS,
+    SCORE_FIELDS,
+    SURVEY_VALID_DAYS,
+    ActionStatus,
+    FollowUp,
+    ImprovementAction,
+    Recurrence,
+    Survey,
+    SurveyResponse,
+    Verification,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- verification and closing
+
+
+@transaction.atomic
+def verification_record(*, ticket: Ticket, by, method: str, verified_at=None, note: str = "") -> Verification:
+    """Record (or correct) how the resolution was verified; an open ticket moves to Evaluation."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.stage == Stage.CANCELLED:
+        raise ValidationError(_("The ticket is cancelled: there is no resolution to verify."))
+    verified_at = verified_at or timezone.now()
+    if verified_at > timezone.now():
+        raise ValidationError({"verified_at": _("The verification time cannot be in the future.")})
+    verification, _created = Verification.objects.update_or_create(
+        ticket=ticket,
+        defaults={"verified_by": by, "verified_at": verified_at, "method": method, "note": note.strip()},
+    )
+    if ticket.is_open and ticket.stage != Stage.EVALUATION:
+        ticket_change_stage(ticket=ticket, to_stage=Stage.EVALUATION, reason=_("Resolution verified"), by=by)
+    return verification
+
+
+@transaction.atomic
+def ticket_close(*, ticket: Ticket, by, reason: str = "") -> StageChange:
+    """Close the ticket from the evaluation page; its resolution must have been verified first."""
+    if not Verification.objects.filter(ticket=ticket).exists():
+        raise ValidationError(_("Verify the resolution before closing the ticket."))
+    return ticket_change_stage(
+        ticket=ticket, to_stage=Stage.CLOSED, reason=(reason or "").strip() or _("Evaluation complete"), by=by
+    )
+
+
+# ---------------------------------------------------------------- follow-up visits
+
+
+def follow_up_default_due(ticket: Ticket):
+    """Seven days after the verification (or after now when the resolution is not verified yet)."""
+    verification = Verification.objects.filter(ticket=ticket).only("verified_at").first()
+    start = verification.verified_at if verification else timezone.now()
+    return start + timedelta(days=FOLLOW_UP_DAYS)
+
+
+def follow_up_schedule(*, ticket: Ticket, by, assignee=None, due_at=None) -> FollowUp:
+    return FollowUp.objects.create(
+        ticket=ticket,
+        due_at=due_at or follow_up_default_due(ticket),
+        assignee=assignee or ticket.owner,
+        created_by=by,
+    )
+
+
+def follow_up_update(*, follow_up: FollowUp, by, due_at, assignee) -> FollowUp:
+    if follow_up.done_at is not None:
+        raise ValidationError(_("This follow-up visit is already done."))
+    if due_at != follow_up.due_at:
+        follow_up.reminded_at = None  # a new due time is reminded again
+    follow_up.due_at = due_at
+    follow_up.assignee = assignee
+    follow_up._history_user = by
+    follow_up.save()
+    return follow_up
+
+
+def follow_up_done(*, follow_up: FollowUp, by, outcome: str, done_at=None) -> FollowUp:
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise ValidationError({"outcome": _("Write what the customer said.")})
+    follow_up.done_at = done_at or timezone.now()
+    follow_up.outcome = outcome
+    follow_up._history_user = by
+    follow_up.save()
+    return follow_up
+
+
+# ---------------------------------------------------------------- recurrences
+
+
+def recurrence_reference_time(ticket: Ticket):
+    """From when a new ticket counts as a recurrence: the verification, else the last closing."""
+    verification = Verification.objects.filter(ticket=ticket).only("verified_at").first()
+    if verification is not None:
+        return verification.verified_at
+    closing = StageChange.objects.filter(ticket=ticket, to_stage=Stage.CLOSED).order_by("-changed_at").first()
+    return closing.changed_at if closing else None
+
+
+@transaction.atomic
+def recurrence_link(*, original: Ticket, new_ticket: Ticket, by, note: str = "") -> Recurrence:
+    """Link a new ticket as a recurrence of the original: same customer, recorded within 30 days of the
+    original's verification (or closing)."""
+    if new_ticket.pk == original.pk:
+        raise ValidationError({"new_ticket": _("A ticket cannot be a recurrence of itself.")})
+    if new_ticket.customer_id != original.customer_id:
+        raise ValidationError({"new_ticket": _("A recurrence must be for the same customer.")})
+    start = recurrence_reference_time(original)
+    if start is None:
+        raise ValidationError(_("Verify or close the ticket before linking a recurrence."))
+    end = start + timedelta(days=RECURRENCE_WINDOW_DAYS)
+    if not (start <= new_ticket.recorded_at <= end):
+        raise ValidationError(
+            {
+                "new_ticket": _(
+                    "%(number)s was not recorded within %(days)d days after the verification or closing."
+                )
+                % {"number": new_ticket.number, "days": RECURRENCE_WINDOW_DAYS}
+            }
+        )
+    try:
+        with transaction.atomic():
+            return Recurrence.objects.create(
+                original=original, new_ticket=new_ticket, detected_by=by, note=(note or "").strip()
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"new_ticket": _("%(number)s is already linked.") % {"number": new_ticket.number}}
+        ) from None
+
+
+def recurrence_unlink(*, recurrence: Recurrence, by) -> None:
+    recurrence.delete()
+
+
+# ---------------------------------------------------------------- improvement actions
+
+
+def action_create(*, by, ticket=None, description: str, owner, due_date=None, status=ActionStatus.OPEN):
+    action = ImprovementAction(
+        ticket=ticket,
+        description=description.strip(),
+        owner=owner,
+        due_date=due_date,
+        status=status,
+        created_by=by,
+    )
+    if status == ActionStatus.DONE:
+        action.done_at = timezone.now()
+    action._history_user = by
+    action.save()
+    return action
+
+
+def action_update(
+    *, action: ImprovementAction, by, description: str, owner, due_date, status
+) -> ImprovementAction:
+    action.description = description.strip()
+    action.owner = owner
+    action.due_date = due_date
+    if status == ActionStatus.DONE and action.status != ActionStatus.DONE:
+        action.done_at = timezone.now()
+    elif status != ActionStatus.DONE:
+        action.done_at = None
+    action.status = status
+    action._history_user = by
+    action.save()
+    return action
+
+
+def action_done(*, action: ImprovementAction, by) -> ImprovementAction:
+    if action.status == ActionStatus.DONE:
+        return action
+    action.status = ActionStatus.DONE
+    action.done_at = timezone.now()
+    action._history_user = by
+    action.save()
+    return action
+
+
+# ---------------------------------------------------------------- survey links
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class NewSurvey:
+    survey: Survey
+    token: str  # shown once; never stored
+
+
+def contact_email(ticket: Ticket) -> str:
+    """The ticket's contact details when they are an email address, else ""."""
+    value = (ticket.contact_details or "").strip()
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value
+
+
+@transaction.atomic
+def survey_create(*, ticket: Ticket, by, valid_days: int = SURVEY_VALID_DAYS, now=None) -> NewSurvey:
+    """A new private link. Older unused links of the ticket stop working (they expire now)."""
+    if ticket.stage == Stage.CANCELLED:
+        raise ValidationError(_("The ticket is cancelled: no survey can be sent."))
+    now = now or timezone.now()
+    Survey.objects.filter(ticket=ticket, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    token = secrets.token_urlsafe(32)
+    survey = Survey.objects.create(
+        ticket=ticket,
+        token_hash=hash_token(token),
+        created_by=by,
+        created_at=now,
+        expires_at=now + timedelta(days=valid_days),
+    )
+    return NewSurvey(survey=survey, token=token)
+
+
+def survey_send(*, new_survey: NewSurvey, url: str) -> str:
+    """Email the link to the ticket's contact address (if it is one); return the address used."""
+    ticket = new_survey.survey.ticket
+    address = contact_email(ticket)
+    if not address:
+        raise ValidationError(_("The ticket's contact details are not an email address."))
+    days = max(
+        1, round((new_survey.survey.expires_at - new_survey.survey.created_at).total_seconds() / 86400)
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("How satisfied are you with our service?")
+        body = _(
+            "Hello,\n\nthank you for working with our service team. Please tell us how we did: the "
+            "survey takes one minute.\n\n%(url)s\n\nThe link works once and for %(days)d days.\n"
+        ) % {"url": url, "days": days}
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    Survey.objects.filter(pk=new_survey.survey.pk).update(sent_to=address)
+    new_survey.survey.sent_to = address
+    return address
+
+
+def survey_find_usable(token: str, *, now=None) -> Survey | None:
+    """The survey of a token if it may still be answered; None for unknown, used or expired alike."""
+    if not token or len(token) > 100:
+        return None
+    now = now or timezone.now()
+    return Survey.objects.filter(
+        token_hash=hash_token(token), used_at__isnull=True, expires_at__gt=now
+    ).first()
+
+
+def survey_submit(*, token: str, answers: dict, now=None) -> SurveyResponse | None:
+    """Store the answer if the link is still usable; None otherwise. The link is claimed with a
+    conditional UPDATE, so of two simultaneous submits exactly one stores a response."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        survey = survey_find_usable(token, now=now)
+        if survey is None:
+            return None
+        claimed = Survey.objects.filter(pk=survey.pk, used_at__isnull=True, expires_at__gt=now).update(
+            used_at=now
+        )
+        if claimed != 1:
+            return None
+        return SurveyResponse.objects.create(
+            survey=survey,
+            ticket_id=survey.ticket_id,
+            submitted_at=now,
+            comment=(answers.get("comment") or "").strip(),
+            **{name: answers[name] for name in SCORE_FIELDS},
+        )

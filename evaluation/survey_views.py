@@ -1,0 +1,66 @@
+"""The customer's survey: public (no login), private link, single use, reveals nothing.
+
+Unknown, used and expired links all get the same page with the same status, byte for byte. GET only
+shows the form (mail scanners open links); only a valid POST answers. Lookups and submissions are rate
+limited per client IP.
+"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import ratelimit, services
+from .forms import SurveyAnswerForm
+
+UNAVAILABLE_STATUS = 404
+TOO_MANY_STATUS = 429
+
+
+def _private(response):
+    """The token is in the URL: never send it to another site as a referrer, never index or cache the page.
+
+    Not "no-referrer": browsers then send "Origin: null" with the form's POST, which Django's CSRF check
+    rightly refuses.
+    """
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _unavailable(request):
+    return _private(render(request, "evaluation/survey/unavailable.html", status=UNAVAILABLE_STATUS))
+
+
+def _too_many(request):
+    return _private(render(request, "evaluation/survey/too_many.html", status=TOO_MANY_STATUS))
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def survey(request, token):
+    if not ratelimit.allow(request, "survey_lookup"):
+        return _too_many(request)
+    if request.method == "POST" and not ratelimit.allow(request, "survey_submit"):
+        return _too_many(request)
+    if services.survey_find_usable(token) is None:
+        return _unavailable(request)
+    status = 200
+    if request.method == "POST":
+        form = SurveyAnswerForm(request.POST)
+        if form.is_valid():
+            if services.survey_submit(token=token, answers=form.cleaned_data) is None:
+                return _unavailable(request)
+            return _private(redirect("survey:thanks"))
+        status = 400
+    else:
+        form = SurveyAnswerForm()
+    return _private(render(request, "evaluation/survey/form.html", {"form": form}, status=status))
+
+
+@login_not_required
+@never_cache
+@require_GET
+def thanks(request):
+    return _private(render(request, "evaluation/survey/thanks.html"))
