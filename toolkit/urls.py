@@ -1,18 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from toolkit import views as toolkit_views
+from toolkit.dashboard import dashboard_view
 
 urlpatterns = [
-    # The managers' dashboard arrives with its issue; until then / opens the diagnosis table.
-    path("", RedirectView.as_view(pattern_name="diagnosis:list"), name="home"),
+    path("", dashboard_view, name="home"),
     path("diagnosis/", include("diagnosis.urls")),
     path("requirements/", include("requirements_analysis.urls")),
     path("solutions/", include("solutions.urls")),
     path("tracking/", include("tracking.urls")),
+    path("evaluation/reports/", include("evaluation.report_urls")),
     path("evaluation/", include("evaluation.urls")),
     path("survey/", include("evaluation.survey_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
