@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from evaluation.selectors import evaluation_panel
+from knowledge.selectors import knowledge_panel
+from knowledge.services import article_link_chosen_at_intake
 from requirements_analysis.selectors import analysis_panel
 from solutions.selectors import solution_panel
 from toolkit import services as core
@@ -75,6 +77,10 @@ def ticket_new(request):
     if request.method == "POST" and form.is_valid():
         ticket = _create_from_intake(form, request.user)
         if ticket is not None:
+            # An article picked from the suggestions while typing is linked now that the ticket exists.
+            article_link_chosen_at_intake(
+                article_id=request.POST.get("knowledge_article"), ticket=ticket, by=request.user
+            )
             messages.success(request, _("Ticket %(number)s logged.") % {"number": ticket.number})
             return redirect(ticket)
     context = {
@@ -166,6 +172,7 @@ def ticket_detail(request, number):
         "solutions_panel": solution_panel(ticket),
         "tracking_panel": tracking_panel(ticket),
         "evaluation_panel": evaluation_panel(ticket),
+        "knowledge_panel": knowledge_panel(ticket),
         "working_day_minutes": (
             working_day_minutes() if any(sla.clock == SlaClock.BUSINESS for sla in slas) else None
         ),

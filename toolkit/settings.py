@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "solutions",
     "tracking",
     "evaluation",
+    "knowledge",
 ]
 
 MIDDLEWARE = [

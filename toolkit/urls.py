@@ -15,6 +15,7 @@ urlpatterns = [
     path("evaluation/reports/", include("evaluation.report_urls")),
     path("evaluation/", include("evaluation.urls")),
     path("survey/", include("evaluation.survey_urls")),
+    path("knowledge/", include("knowledge.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("notifications/", toolkit_views.notification_list, name="notifications"),

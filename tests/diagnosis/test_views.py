@@ -284,7 +284,8 @@ def test_detail_query_count_is_bounded(manager_client, django_assert_max_num_que
     parent = TicketFactory()
     for _ in range(5):
         TicketFactory(parent=parent)
-    with django_assert_max_num_queries(16):
+    # Chapter 1's own reads, plus one or two per chapter card (2 to 6); none grows with the children.
+    with django_assert_max_num_queries(18):
         manager_client.get(parent.get_absolute_url())
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from diagnosis import demo_data
 from diagnosis.services import suggest_priority
+from knowledge.services import tickets_index
 from toolkit import roles, sla
 from toolkit import services as core
 from toolkit.calendar import Calendar
@@ -32,7 +33,13 @@ DOCUMENT_TZ = ZoneInfo("Asia/Shanghai")
 DAYS_BACK = 180
 READABLE_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or copied from a terminal
 # Chapters 2–6 seed their own demo data on the latest tickets, in this order.
-CHAPTER_DEMOS = ["requirements_analysis.demo", "solutions.demo", "tracking.demo", "evaluation.demo"]
+CHAPTER_DEMOS = [
+    "requirements_analysis.demo",
+    "solutions.demo",
+    "tracking.demo",
+    "evaluation.demo",
+    "knowledge.demo",
+]
 CHAPTER_TICKETS = 200
 INCIDENT_SHARE = 0.015  # share of generated tickets that become a parent incident with 2-8 children
 
@@ -377,6 +384,8 @@ class Command(BaseCommand):
         for spec, ticket in zip(batch, tickets, strict=True):
             spec["_pk"] = ticket.pk
         sla.sla_start_many(tickets, calendar=self.calendar)
+        # bulk_create sends no post_save: put the tickets into the similar-ticket search here.
+        tickets_index(tickets)
         if not with_history:
             return 0
         for ticket in tickets:

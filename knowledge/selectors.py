@@ -1,0 +1,309 @@
+"""Reads for chapter 6: the article list and its search, suggestions while a ticket is typed, the
+ticket panel, and the pre-filled article captured from a resolved ticket.
+
+Ranking happens in the database (``knowledge.textsearch``); Python only loads the page's rows.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+
+from toolkit.choices import Stage
+from toolkit.models import Ticket
+
+from . import textsearch
+from .models import Article, ArticleLink, ArticleStatus, ArticleVersion, HelpfulVote, Tag
+
+PAGE_SIZE = 20
+SUGGESTION_LIMIT = 5
+# Suggestions show the top five while the engineer types: rank the best 200 candidates of each kind.
+SUGGESTION_CANDIDATES = 200
+SNIPPET_AROUND = 60
+RESOLVED_STAGES = [Stage.EVALUATION, Stage.CLOSED]
+PUBLISH_PERMISSION = "knowledge.publish_article"
+CHANGE_PERMISSION = "knowledge.change_article"
+# The fields a body match is shown from, in this order.
+SNIPPET_FIELDS = ("symptoms", "error_messages", "root_cause", "solution_steps", "prevention", "environment")
+
+
+def user_can_publish(user) -> bool:
+    return user.has_perm(PUBLISH_PERMISSION)
+
+
+def visible_statuses(user) -> list[str]:
+    """Readers see published articles; editors also drafts and those in review; reviewers everything."""
+    if user_can_publish(user):
+        return list(ArticleStatus.values)
+    if user.has_perm(CHANGE_PERMISSION):
+        return [ArticleStatus.DRAFT, ArticleStatus.IN_REVIEW, ArticleStatus.PUBLISHED]
+    return [ArticleStatus.PUBLISHED]
+
+
+def _with_tags(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("author").prefetch_related(Prefetch("tags", Tag.objects.order_by("name")))
+
+
+def _filter_sql(*, status: str, type: str = "", tag: str = "") -> tuple[str, list]:
+    """The list's filters as SQL on the article's search document "d" (values as parameters)."""
+    where, params = "AND d.status = %s", [status]
+    if type:
+        where += " AND d.type = %s"
+        params.append(type)
+    if tag:
+        where += (
+            " AND d.article_id IN (SELECT at.article_id FROM knowledge_article_tags at "
+            "JOIN knowledge_tag tg ON tg.id = at.tag_id WHERE tg.name = %s)"
+        )
+        params.append(tag)
+    return where, params
+
+
+class RankedArticles:
+    """Search hits as a sequence Paginator can page. One search query answers both the count and the
+    page asked for (``first``); another page (Paginator clamping a number past the end) is one more.
+
+    ``capped`` tells, after count(), that PostgreSQL ranked only the best candidates (see
+    textsearch.CANDIDATES): the page then says "more than" and asks for more words.
+    """
+
+    def __init__(self, terms, where: str, params: list, *, first: slice):
+        self.terms, self.where, self.params = terms, where, params
+        self.first = first
+        self._hits = None
+        self.capped = False
+
+    def _search(self, window: slice):
+        return textsearch.search(
+            textsearch.ARTICLES,
+            self.terms,
+            where=self.where,
+            params=self.params,
+            limit=window.stop - window.start,
+            offset=window.start,
+        )
+
+    def count(self) -> int:
+        if self._hits is None:
+            self._hits = self._search(self.first)
+            if not self._hits.rows and self.first.start > 0:
+                # Past the end: the window count came back empty; ask from the start.
+                self._hits = self._search(slice(0, self.first.stop - self.first.start))
+                self.first = slice(0, self.first.stop - self.first.start)
+            self.capped = self._hits.capped
+        return self._hits.count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[Article]:
+        self.count()
+        hits = self._hits if window == self.first else self._search(window)
+        articles = _with_tags(Article.objects.filter(pk__in=[row[0] for row in hits.rows])).in_bulk()
+        ordered = []
+        for pk, title_hits, term_hits, relevance in hits.rows:
+            article = articles[pk]
+            article.title_hits, article.term_hits, article.relevance = title_hits, term_hits, relevance
+            ordered.append(article)
+        return ordered
+
+
+def _page_number(page) -> int:
+    try:
+        return max(int(page), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def article_page(*, q: str = "", type: str = "", tag: str = "", status: str = "", page=1):
+    """One page of the article list: ranked search hits when q has words, else newest first.
+
+    Returns a Django Page; with a search, each article carries ``title_html`` and ``snippet_html``
+    (escaped text with the query's words marked).
+    """
+    status = status or ArticleStatus.PUBLISHED
+    terms = textsearch.query_terms(q)
+    if terms:
+        where, params = _filter_sql(status=status, type=type, tag=tag)
+        number = _page_number(page)
+        ranked = RankedArticles(
+            terms, where, params, first=slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE)
+        )
+        result = Paginator(ranked, PAGE_SIZE).get_page(number)
+        result.capped = ranked.capped
+        words = textsearch.needles(q)
+        for article in result:
+            article.title_html = textsearch.highlight(article.title, words)
+            source = next(
+                (
+                    getattr(article, name)
+                    for name in SNIPPET_FIELDS
+                    if textsearch.contains(getattr(article, name), words)
+                ),
+                article.symptoms,
+            )
+            article.snippet_html = textsearch.highlight(source, words, around=SNIPPET_AROUND)
+        return result
+    queryset = Article.objects.filter(status=status)
+    if type:
+        queryset = queryset.filter(type=type)
+    if tag:
+        queryset = queryset.filter(tags__name=tag)
+    queryset = _with_tags(queryset).order_by("-published_at", "-id")
+    result = Paginator(queryset, PAGE_SIZE).get_page(page)
+    for article in result:
+        article.title_html = textsearch.highlight(article.title, [])
+        article.snippet_html = textsearch.highlight(article.symptoms, [], around=SNIPPET_AROUND * 2)
+    return result
+
+
+def workflow_actions(user, article: Article) -> dict:
+    """Which review buttons the user gets on the article's page."""
+    status, reviewer = article.status, user_can_publish(user)
+    return {
+        "can_submit": status == ArticleStatus.DRAFT and user.has_perm(CHANGE_PERMISSION),
+        "can_publish": reviewer and status in (ArticleStatus.DRAFT, ArticleStatus.IN_REVIEW),
+        "can_return": reviewer and status == ArticleStatus.IN_REVIEW,
+        "can_archive": reviewer and status != ArticleStatus.ARCHIVED,
+    }
+
+
+def all_tags() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")
+
+
+def article_for_page(pk: int) -> Article:
+    """The article with its people, tags and source tickets (raises DoesNotExist)."""
+    return (
+        _with_tags(Article.objects.select_related("reviewer"))
+        .prefetch_related(Prefetch("source_tickets", Ticket.objects.order_by("number")))
+        .get(pk=pk)
+    )
+
+
+def versions_of(article: Article) -> QuerySet[ArticleVersion]:
+    return ArticleVersion.objects.filter(article=article).select_related("saved_by").order_by("-number")
+
+
+def has_voted(article: Article, user) -> bool:
+    return HelpfulVote.objects.filter(article=article, user=user).exists()
+
+
+def link_count(article: Article) -> int:
+    return ArticleLink.objects.filter(article=article).count()
+
+
+# ---------------------------------------------------------------- suggestions while typing
+
+
+@dataclass
+class Suggestions:
+    articles: list = field(default_factory=list)
+    tickets: list = field(default_factory=list)
+    searched: bool = False
+
+
+def suggestions(*, description: str = "", error_message: str = "", exclude_ticket=None) -> Suggestions:
+    """Published articles and resolved/closed tickets that look like the text being typed.
+
+    Four queries at most: two ranked searches (relevance only), then the rows of each.
+    """
+    terms = textsearch.similarity_terms(error_message, description)
+    if not terms:
+        return Suggestions()
+    # Rows sharing five-character pieces are always among the ranked candidates (near-duplicates).
+    strong = textsearch.similarity_terms(error_message, description, limit=8, size=5)
+    words = [term.text for term in terms]
+    article_rows = textsearch.search(
+        textsearch.ARTICLES,
+        terms,
+        where="AND d.status = %s",
+        params=[ArticleStatus.PUBLISHED],
+        limit=SUGGESTION_LIMIT,
+        by_terms=False,
+        candidates=SUGGESTION_CANDIDATES,
+        strong=strong,
+    ).rows
+    where, params = "AND d.stage IN (%s, %s)", list(RESOLVED_STAGES)
+    if exclude_ticket is not None:
+        where += " AND d.ticket_id <> %s"
+        params.append(exclude_ticket.pk)
+    ticket_rows = textsearch.search(
+        textsearch.TICKETS,
+        terms,
+        where=where,
+        params=params,
+        limit=SUGGESTION_LIMIT,
+        by_terms=False,
+        candidates=SUGGESTION_CANDIDATES,
+        strong=strong,
+    ).rows
+    articles = Article.objects.in_bulk([row[0] for row in article_rows]) if article_rows else {}
+    tickets = (
+        Ticket.objects.select_related("customer").in_bulk([row[0] for row in ticket_rows])
+        if ticket_rows
+        else {}
+    )
+    result = Suggestions(searched=True)
+    for row in article_rows:
+        article = articles[row[0]]
+        article.title_html = textsearch.highlight(article.title, words)
+        article.snippet_html = textsearch.highlight(article.symptoms, words, around=40)
+        result.articles.append(article)
+    for row in ticket_rows:
+        ticket = tickets[row[0]]
+        ticket.snippet_html = textsearch.highlight(ticket.description, words, around=40)
+        result.tickets.append(ticket)
+    return result
+
+
+def published_articles_search(q: str, *, limit: int = 10) -> list[Article]:
+    """Published articles for the ticket panel's "link an article" picker, best first."""
+    terms = textsearch.query_terms(q)
+    if not terms:
+        return []
+    return RankedArticles(terms, *_filter_sql(status=ArticleStatus.PUBLISHED), first=slice(0, limit))[0:limit]
+
+
+# ---------------------------------------------------------------- the ticket page
+
+
+@dataclass
+class KnowledgePanel:
+    links: list  # ArticleLink with article and linked_by
+    captured: list  # articles whose source tickets include this one
+    can_capture: bool  # the ticket is resolved (evaluation or closed)
+
+
+def knowledge_panel(ticket: Ticket) -> KnowledgePanel:
+    """What the ticket detail page shows of chapter 6, in two queries."""
+    links = list(
+        ArticleLink.objects.filter(ticket=ticket).select_related("article", "linked_by").order_by("linked_at")
+    )
+    captured = list(Article.objects.filter(source_tickets=ticket).order_by("-created_at")[:5])
+    return KnowledgePanel(links=links, captured=captured, can_capture=ticket.stage in RESOLVED_STAGES)
+
+
+def capture_initial(ticket: Ticket) -> dict:
+    """An article pre-filled from a resolved ticket: its diagnosis, approved solution and verification."""
+    from solutions.selectors import approved_option
+
+    try:
+        from evaluation.selectors import verification_of
+    except ImportError:  # chapter 5 not installed
+        verification = None
+    else:
+        verification = verification_of(ticket)
+    option = approved_option(ticket)
+    description = ticket.description.strip()
+    title = description.splitlines()[0] if description else ticket.number
+    return {
+        "title": title[:80],
+        "type": ticket.problem_type,
+        "symptoms": description,
+        "error_messages": ticket.error_message,
+        "root_cause": ticket.preliminary_judgement,
+        "solution_steps": option.approach if option is not None else "",
+        "prevention": getattr(verification, "note", "") or "",
+        "source_ticket_ids": [ticket.pk],
+    }
