@@ -20,15 +20,13 @@ Not a pytest test: nothing here asserts a threshold (the target is p95 ≤ 300 m
 """
 
 import argparse
-import math
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from common import manage, percentile, prepare_environment
+
 DEFAULT_SQLITE = Path("/tmp/bench_dashboard.sqlite3")
 
 
@@ -44,33 +42,6 @@ def parse_args():
         "--link-share", type=float, default=0.2, help="share of closed tickets linked to an article (0.2)"
     )
     return parser.parse_args()
-
-
-def prepare_environment(args) -> str:
-    os.environ.setdefault("DJANGO_DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toolkit.settings")
-    if "DATABASE_URL" not in os.environ:
-        os.environ["DATABASE_URL"] = f"sqlite:///{DEFAULT_SQLITE}"
-        if not args.no_seed:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{DEFAULT_SQLITE}{suffix}").unlink(missing_ok=True)
-    sys.path.insert(0, str(PROJECT))
-    return os.environ["DATABASE_URL"]
-
-
-def manage(*command) -> float:
-    started = time.perf_counter()
-    result = subprocess.run(  # noqa: S603 - fixed command
-        [sys.executable, str(PROJECT / "manage.py"), *command],
-        cwd=PROJECT,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        sys.exit(f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return time.perf_counter() - started
 
 
 def add_answers_and_links(*, survey_share: float, link_share: float) -> tuple[int, int]:
@@ -132,17 +103,12 @@ def add_answers_and_links(*, survey_share: float, link_share: float) -> tuple[in
     return len(answers), len(links)
 
 
-def percentile(values, share) -> float:
-    ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
-
-
 def main():
     args = parse_args()
-    print(f"Database: {prepare_environment(args)}")
-    print(f"migrate: {manage('migrate', '--no-input', '-v', '0'):.1f} s")
+    print(f"Database: {prepare_environment(default_sqlite=DEFAULT_SQLITE, fresh=not args.no_seed)}")
+    print(f"migrate: {manage('migrate', '--no-input', '-v', '0')[0]:.1f} s")
     if not args.no_seed:
-        seconds = manage("seed_demo", "--tickets", str(args.tickets), "--no-history")
+        seconds, _ = manage("seed_demo", "--tickets", str(args.tickets), "--no-history")
         print(f"seed_demo --tickets {args.tickets} --no-history: {seconds:.1f} s")
 
     import django

@@ -20,18 +20,17 @@ Not a pytest test: nothing here asserts a threshold.
 """
 
 import argparse
-import math
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-PROJECT = Path(__file__).resolve().parent.parent
+from common import is_postgresql, manage, percentile, prepare_environment
+
 DEFAULT_SQLITE = Path("/tmp/bench_knowledge.sqlite3")
 
 # Vocabulary for generated text: what service desks write, in Chinese with English codes mixed in.
@@ -109,41 +108,6 @@ def parse_args():
     parser.add_argument("--runs", type=int, default=10, help="timed rounds over all queries (default 10)")
     parser.add_argument("--no-seed", action="store_true", help="measure the data already in the database")
     return parser.parse_args()
-
-
-def prepare_environment(args) -> str:
-    os.environ.setdefault("DJANGO_DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toolkit.settings")
-    if "DATABASE_URL" not in os.environ:
-        os.environ["DATABASE_URL"] = f"sqlite:///{DEFAULT_SQLITE}"
-        if not args.no_seed:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{DEFAULT_SQLITE}{suffix}").unlink(missing_ok=True)
-    postgres = os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://"))
-    args.articles = args.articles if args.articles is not None else (50_000 if postgres else 5_000)
-    args.tickets = args.tickets if args.tickets is not None else (100_000 if postgres else 10_000)
-    sys.path.insert(0, str(PROJECT))
-    return os.environ["DATABASE_URL"]
-
-
-def manage(*command) -> float:
-    started = time.perf_counter()
-    result = subprocess.run(  # noqa: S603 - fixed command
-        [sys.executable, str(PROJECT / "manage.py"), *command],
-        cwd=PROJECT,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        sys.exit(f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return time.perf_counter() - started
-
-
-def percentile(values, share) -> float:
-    ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
 def sentence(rng) -> str:
@@ -285,8 +249,11 @@ def timed(function, runs):
 
 def main():
     args = parse_args()
-    print(f"Database: {prepare_environment(args)}")
-    print(f"migrate: {manage('migrate', '--no-input', '-v', '0'):.1f} s")
+    print(f"Database: {prepare_environment(default_sqlite=DEFAULT_SQLITE, fresh=not args.no_seed)}")
+    postgres = is_postgresql()
+    args.articles = args.articles if args.articles is not None else (50_000 if postgres else 5_000)
+    args.tickets = args.tickets if args.tickets is not None else (100_000 if postgres else 10_000)
+    print(f"migrate: {manage('migrate', '--no-input', '-v', '0')[0]:.1f} s")
 
     import django
 

@@ -15,11 +15,9 @@ Not a pytest test: nothing here asserts a threshold.
 """
 
 import argparse
-import math
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -28,7 +26,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-PROJECT = Path(__file__).resolve().parent.parent
+from common import manage, percentile, prepare_environment
+
 DEFAULT_SQLITE = Path("/tmp/bench.sqlite3")
 
 
@@ -42,34 +41,6 @@ def parse_args():
         "--no-tracemalloc", action="store_true", help="skip the (slower) tracemalloc runs of the exports"
     )
     return parser.parse_args()
-
-
-def prepare_environment(args) -> str:
-    os.environ.setdefault("DJANGO_DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toolkit.settings")
-    if "DATABASE_URL" not in os.environ:
-        os.environ["DATABASE_URL"] = f"sqlite:///{DEFAULT_SQLITE}"
-        if not args.keep:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{DEFAULT_SQLITE}{suffix}").unlink(missing_ok=True)
-    sys.path.insert(0, str(PROJECT))
-    return os.environ["DATABASE_URL"]
-
-
-def manage(*command) -> tuple[float, str]:
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, str(PROJECT / "manage.py"), *command],
-        cwd=PROJECT,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return elapsed, result.stdout
 
 
 def max_rss_mb() -> float:
@@ -87,14 +58,9 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - shown, 0)
 
 
-def percentile(values, share) -> float:
-    ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
-
-
 def main():
     args = parse_args()
-    database_url = prepare_environment(args)
+    database_url = prepare_environment(default_sqlite=DEFAULT_SQLITE, fresh=not args.keep)
     print(f"Database: {database_url}")
 
     migrate_seconds, _ = manage("migrate", "--no-input", "-v", "0")
