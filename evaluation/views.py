@@ -213,29 +213,30 @@ def follow_up_add(request, number):
     )
 
 
+def _follow_up_edit_form(data, follow_up):
+    form = FollowUpForm(
+        data,
+        initial={"due_at": _local_minute(follow_up.due_at), "assignee": follow_up.assignee_id},
+        also_pk=follow_up.assignee_id,
+        auto_id="id_edit_followup_%s",
+    )
+    form.follow_up_pk = follow_up.pk
+    return form
+
+
 @view_required
 def follow_up_edit(request, number, pk):
     require(request, CHANGE_FOLLOW_UP)
     ticket = _ticket(number)
     follow_up = get_object_or_404(FollowUp, pk=pk, ticket=ticket, done_at__isnull=True)
-    if request.method != "POST":
-        form = FollowUpForm(
-            initial={"due_at": _local_minute(follow_up.due_at), "assignee": follow_up.assignee_id},
-            also_pk=follow_up.assignee_id,
-            auto_id="id_edit_followup_%s",
-        )
-    else:
-        form = FollowUpForm(request.POST, also_pk=follow_up.assignee_id, auto_id="id_edit_followup_%s")
-    form.follow_up_pk = follow_up.pk
-    if request.method != "POST":
-        return _render(request, ticket, follow_up_edit_form=form)
-    return page.save_form(
+    return page.edit(
         request,
         ticket,
-        form,
+        follow_up,
+        form_for=_follow_up_edit_form,
         save=lambda data: services.follow_up_update(follow_up=follow_up, by=request.user, **data),
-        notice=_("Changes saved."),
         form_key="follow_up_edit_form",
+        notice=_("Changes saved."),
     )
 
 
@@ -308,34 +309,35 @@ def action_add(request, number):
     )
 
 
+def _action_edit_form(data, action):
+    form = ActionForm(
+        data,
+        initial={
+            "description": action.description,
+            "owner": action.owner_id,
+            "due_date": action.due_date,
+            "status": action.status,
+        },
+        also_pk=action.owner_id,
+        auto_id="id_edit_action_%s",
+    )
+    form.action_pk = action.pk
+    return form
+
+
 @view_required
 def action_edit(request, number, pk):
     require(request, CHANGE_ACTION)
     ticket = _ticket(number)
     action = get_object_or_404(ImprovementAction, pk=pk, ticket=ticket)
-    if request.method != "POST":
-        form = ActionForm(
-            initial={
-                "description": action.description,
-                "owner": action.owner_id,
-                "due_date": action.due_date,
-                "status": action.status,
-            },
-            also_pk=action.owner_id,
-            auto_id="id_edit_action_%s",
-        )
-    else:
-        form = ActionForm(request.POST, also_pk=action.owner_id, auto_id="id_edit_action_%s")
-    form.action_pk = action.pk
-    if request.method != "POST":
-        return _render(request, ticket, action_edit_form=form)
-    return page.save_form(
+    return page.edit(
         request,
         ticket,
-        form,
+        action,
+        form_for=_action_edit_form,
         save=lambda data: services.action_update(action=action, by=request.user, **data),
-        notice=_("Changes saved."),
         form_key="action_edit_form",
+        notice=_("Changes saved."),
     )
 
 
