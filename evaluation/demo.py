@@ -1,5 +1,6 @@
 """Demo data for chapter 5 (seed_demo): tickets in Evaluation or Closed get a verification, a follow-up
-visit, most of them a survey answer, spread over the last six months so the charts have data; a few
+visit, most of them a survey answer, a few days after each ticket was logged (so spread over the months
+the tickets span and the charts have data); a few
 improvement actions. Deterministic (no randomness) and quick (bulk_create)."""
 
 import hashlib
@@ -20,7 +21,6 @@ from .models import (
 )
 
 EVALUATED_STAGES = (Stage.EVALUATION, Stage.CLOSED)
-MONTHS = 6
 
 METHODS = [
     VerificationMethod.CUSTOMER,
@@ -71,8 +71,14 @@ def seed(*, tickets, users, now) -> None:
         return
     verifications, follow_ups, surveys, answers = [], [], [], []
     for index, ticket in enumerate(evaluated):
-        # Spread over the last six months: month back, then a day and hour inside it.
-        verified_at = now - timedelta(days=30 * (index % MONTHS) + (index * 7) % 25, hours=(index * 5) % 9)
+        # A few days after the ticket was logged (the generated tickets span six months), never in the future.
+        verified_at = max(
+            ticket.recorded_at,
+            min(
+                ticket.recorded_at + timedelta(days=1 + index % 5, hours=(index * 5) % 9),
+                now - timedelta(hours=1),
+            ),
+        )
         method = METHODS[index % len(METHODS)]
         verifications.append(
             Verification(

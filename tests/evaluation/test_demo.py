@@ -1,4 +1,6 @@
-"""The demo seed: verified tickets, answers over the last six months, follow-ups, improvement actions."""
+"""The demo seed: verified tickets, answers in the months the tickets were logged, follow-ups, actions."""
+
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -14,8 +16,14 @@ pytestmark = pytest.mark.django_db
 
 def test_seed(engineer, manager):
     now = timezone.now()
-    tickets = [TicketFactory(owner=engineer, stage=Stage.CLOSED) for _ in range(8)]
-    tickets += [TicketFactory(owner=engineer, stage=Stage.EVALUATION) for _ in range(4)]
+    tickets = [
+        TicketFactory(owner=engineer, stage=Stage.CLOSED, recorded_at=now - timedelta(days=30 * month + 10))
+        for month in range(8)
+    ]
+    tickets += [
+        TicketFactory(owner=engineer, stage=Stage.EVALUATION, recorded_at=now - timedelta(days=2))
+        for _ in range(4)
+    ]
     tickets += [TicketFactory(owner=engineer, stage=Stage.DIAGNOSIS)]
     demo.seed(tickets=tickets, users={"engineer": engineer, "manager": manager, "admin": manager}, now=now)
     assert Verification.objects.count() == 12
@@ -25,6 +33,9 @@ def test_seed(engineer, manager):
     months = {timezone.localtime(answer.submitted_at).strftime("%Y-%m") for answer in answers}
     assert len(months) >= 5
     assert all(answer.submitted_at <= now for answer in answers)
+    # Verified after the ticket was logged, never in the future.
+    for verification in Verification.objects.select_related("ticket"):
+        assert verification.ticket.recorded_at <= verification.verified_at <= now
     assert ImprovementAction.objects.count() == 4
     assert ticket_results(tickets[0]).scores is not None
     # Running it again adds nothing twice.
