@@ -171,6 +171,13 @@ def user_can_edit(user) -> bool:
     return user.has_perm("requirements_analysis.change_requirementitem")
 
 
+def user_can_read(user, ticket: Ticket) -> bool:
+    """The service roles, and a person linked as one of this ticket's stakeholders (who may have no role)."""
+    return user.has_perm("requirements_analysis.view_requirementitem") or (
+        Stakeholder.objects.filter(ticket=ticket, user_id=user.pk).exists()
+    )
+
+
 def user_can_respond(user, stakeholder: Stakeholder) -> bool:
     """Editors record any stakeholder's answer (e.g. after a meeting); a linked user records their own."""
     return user.has_perm("requirements_analysis.change_stakeholder") or (

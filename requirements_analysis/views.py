@@ -15,7 +15,14 @@ from toolkit.pages import TicketPage, require
 from . import exports, services
 from .forms import MoveForm, RequirementItemForm, ResponseForm, StakeholderForm
 from .models import RequirementItem, Stakeholder
-from .selectors import consensus_from, items_in_order, ranked_items, stakeholders_of, user_can_respond
+from .selectors import (
+    consensus_from,
+    items_in_order,
+    ranked_items,
+    stakeholders_of,
+    user_can_read,
+    user_can_respond,
+)
 
 ADD_ITEM = "requirements_analysis.add_requirementitem"
 CHANGE_ITEM = "requirements_analysis.change_requirementitem"
@@ -82,8 +89,11 @@ page = TicketPage(render=_render, url=_page_url)
 
 @require_GET
 def analysis_page(request, number):
-    # Login only (the middleware): a stakeholder with an account but no service role reads and answers here.
-    return _render(request, _ticket(number))
+    ticket = _ticket(number)
+    # A stakeholder with an account but no service role reads and answers here; nobody else without a role.
+    if not user_can_read(request.user, ticket):
+        raise PermissionDenied
+    return _render(request, ticket)
 
 
 @require_POST

@@ -1,0 +1,88 @@
+"""Every page of every chapter needs a login and a role: walk the whole URL configuration, so a view
+added later without its permission check fails here. Only the survey link, the language switch, the
+bell's polling fragment and the login pages are public."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.factories import TicketFactory
+
+PUBLIC = {
+    "survey:answer",
+    "survey:thanks",
+    "set_language",
+    "notifications_unread",  # answers "stop polling" to anonymous users, nothing else
+    "login",
+    # A signed-in person's own account and own notifications, whatever their role.
+    "password_change",
+    "password_change_done",
+    "notifications",
+    "notifications_read_all",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+SAMPLE = {"number": None, "pk": "1", "token": "x" * 43, "uidb64": "MQ", "object_id": "1"}
+
+
+def _named_patterns(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # Django's admin has its own staff check
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _named_patterns(entry, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", prefix + str(entry.pattern), entry.pattern.regex.groupindex
+
+
+def _path(route: str, groups, number: str) -> str:
+    path = "/" + route
+    for name in groups:
+        value = number if name == "number" else SAMPLE.get(name, "1")
+        for converter in ("str", "int", "slug", "path", ""):
+            token = f"<{converter}:{name}>" if converter else f"<{name}>"
+            path = path.replace(token, value)
+    return path
+
+
+def _guarded_urls(number):
+    return [
+        (name, _path(route, groups, number))
+        for name, route, groups in _named_patterns()
+        if name not in PUBLIC
+    ]
+
+
+@pytest.fixture
+def number(db):
+    return TicketFactory().number
+
+
+def test_the_walk_covers_every_chapter(number):
+    names = {name.split(":")[0] for name, _path in _guarded_urls(number)}
+    assert {"diagnosis", "requirements_analysis", "solutions", "tracking", "evaluation", "knowledge"} <= names
+    assert len(_guarded_urls(number)) > 60
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client, number):
+    for name, path in _guarded_urls(number):
+        for method in (client.get, client.post):
+            response = method(path)
+            assert response.status_code == 302, (name, path, response.status_code)
+            assert response.url.startswith("/accounts/login/"), (name, path, response.url)
+
+
+def test_users_without_a_role_get_nothing(client, no_role_user, number):
+    client.force_login(no_role_user)
+    leaks = []
+    for name, path in _guarded_urls(number):
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            # 403 refused, 404 nothing there, 405 wrong method, 400 bad query: never a page, file or change.
+            if response.status_code not in (400, 403, 404, 405):
+                leaks.append((method, name, path, response.status_code))
+    assert leaks == [], "\n".join(map(str, leaks))
