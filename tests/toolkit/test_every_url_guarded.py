@@ -110,3 +110,70 @@ def test_nonsense_in_any_query_string_never_breaks_a_page(client, admin_user, nu
             # would end the test's database connection on PostgreSQL).
             b"".join(response.streaming_content)
     assert broken == [], "\n".join(map(str, broken))
+
+
+FORM_FIELDS = [
+    "approach",
+    "description",
+    "reason",
+    "comment",
+    "note",
+    "outcome",
+    "title",
+    "symptoms",
+    "to_stage",
+    "status",
+    "kind",
+    "moscow",
+    "value",
+    "urgency",
+    "effort",
+    "estimated_cost",
+    "duration_days",
+    "people",
+    "risk_level",
+    "weight",
+    "option",
+    "direction",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "progress",
+    "hours_spent",
+    "predecessor",
+    "owner",
+    "assignee",
+    "due_at",
+    "due_date",
+    "verified_at",
+    "method",
+    "new_ticket",
+    "decision",
+    "rollback_plan",
+    "parent_number",
+    "query_string",
+    "article",
+    "ticket",
+    "tags",
+]
+BAD_FORM = {field: "-99999999999" for field in FORM_FIELDS} | {
+    field: "%00' OR 1=1 --<script>" for field in ("name", "summary", "text", "q")
+}
+
+
+def test_nonsense_in_any_form_never_breaks_a_page(client, admin_user, number):
+    """The same for POSTs: every form answers wrong values with errors (or a refusal), never a 500."""
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    broken = []
+    for name, path in _guarded_urls(number):
+        if name in ("logout",):
+            continue
+        response = client.post(path, BAD_FORM)
+        if response.status_code >= 500:
+            broken.append((name, path, response.status_code))
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert broken == [], "\n".join(map(str, broken))
