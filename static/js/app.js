@@ -26,4 +26,20 @@
         encodeURIComponent(event.target.value), { target: "#contact-names", swap: "outerHTML" });
     }
   });
+
+  // "Copy" buttons: data-copy names the field whose value goes to the clipboard (the survey link).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy]") : null;
+    if (!button) { return; }
+    var field = document.querySelector(button.dataset.copy);
+    if (!field) { return; }
+    field.select();
+    var copied = function () { button.textContent = button.dataset.copiedLabel; };
+    var legacy = function () { if (document.execCommand("copy")) { copied(); } };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(copied, legacy);
+    } else {
+      legacy();
+    }
+  });
 })();

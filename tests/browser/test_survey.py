@@ -93,5 +93,9 @@ def test_engineer_verifies_and_creates_a_survey_link(page, log_in, engineer):
         page.click("#survey-create-form button[type=submit]")
     link = page.locator("#survey-link-input").input_value()
     assert re.search(r"/survey/[A-Za-z0-9_-]{43}/$", link)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#survey-link-copy")
+    expect(page.locator("#survey-link-copy")).to_have_text("已复制")
+    assert page.evaluate("navigator.clipboard.readText()") == link
     assert Survey.objects.count() == 1
     _shot(page, "evaluation-page")
