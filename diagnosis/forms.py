@@ -20,6 +20,7 @@ from toolkit.services import (
     validate_priority_override,
 )
 
+from .imports import RowsAre
 from .services import suggest_priority
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M")
@@ -287,6 +288,17 @@ class ImportForm(forms.Form):
         label=_("Excel file (.xlsx)"),
         help_text=_(
             "The layout of the exported diagnosis table: title row, header row, then one ticket per row."
+        ),
+    )
+    rows_are = forms.ChoiceField(
+        label=_("The rows are"),
+        choices=RowsAre.choices,
+        initial=RowsAre.AUTO,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Closed history is saved closed with its SLA targets met, so past records never ring reminders. "
+            "“Long ago” is longer than the longest SLA resolution time. A Stage column, if the file has "
+            "one, decides for its rows."
         ),
     )
 

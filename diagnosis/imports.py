@@ -1,35 +1,54 @@
 """Excel import of the diagnosis table: the layout diagnosis/exports.py writes, checked row by row.
 
-Every row is read and validated first and every problem is collected with its Excel row number.
-Only when the whole file is clean are the tickets saved, all in one transaction: a file is imported
-completely or not at all.
+The page checks the upload's size at once (bytes, unpacked size, the sheets' declared dimensions: no row
+is parsed in the web request) and hands the file to a background job (jobs/). The job reads at most
+TICKET_IMPORT_MAX_ROWS rows below the header — openpyxl is never asked for more, whatever the file
+claims — validates every row, collecting every problem with its Excel row number, and only when the
+whole file is clean saves the tickets, all in one transaction: a file is imported completely or not at
+all.
+
+Saving is in bulk, as the single-ticket path does per row (customers, contacts, tickets, their history,
+SLA targets, search documents): a few statements per thousand rows. Ticket numbers are reserved first,
+in their own short transaction, so intake never waits on the import for a number and never gets one
+the import uses. Rows that are closed history (the importer says so, or by default: a closed stage
+column, or recorded longer ago than the longest SLA resolution) are saved closed with their targets
+met, so they never ring a reminder.
 """
 
 import logging
 import re
+import time
 import unicodedata
 import zipfile
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
+from django.db.models import TextChoices
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
-from openpyxl import load_workbook
+from django.utils.translation import gettext_lazy, override
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.xml.functions import iterparse
 
-from toolkit.choices import Priority, ProblemType, Source
+from jobs.models import Job, JobKind
+from jobs.services import job_create, job_fail, job_finish, job_lock_running, job_progress
+from knowledge.services import tickets_index
+from toolkit import sla
+from toolkit.calendar import Calendar, add_clock_minutes
+from toolkit.choices import Priority, ProblemType, Source, Stage
 from toolkit.excel import FORMULA_TRIGGERS
-from toolkit.models import Contact, Customer, Ticket
+from toolkit.models import Contact, Customer, SlaPolicy, StageChange, Ticket
 from toolkit.services import (
     TICKET_NUMBER_RE,
-    contact_get_or_create,
-    customer_get_or_create,
-    ticket_create,
+    ticket_number_claim,
+    ticket_numbers_reserve,
     truncate_to_minute,
     validate_occurred_at,
 )
@@ -58,6 +77,11 @@ QUOTED_VALUE_LENGTH = 60
 MAX_UNPACK_RATIO = 50
 # Excel's own dates start in 1900; anything earlier is a typo (and may not fit the database).
 EARLIEST_YEAR = 1900
+# Beyond the document's 15 columns the import understands a stage column (the importer's own, or a
+# later export's): a closed or cancelled stage makes the row closed history.
+EXTRA_COLUMNS = {"stage": gettext_lazy("Stage")}
+# Rows per INSERT statement, and per progress report while checking rows.
+BATCH_SIZE = 1000
 
 _DATETIME_TEXT = re.compile(
     r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
@@ -78,16 +102,11 @@ class ImportProblem:
 class ImportResult:
     tickets: list = field(default_factory=list)
     errors: list[ImportProblem] = field(default_factory=list)
+    history: int = 0  # how many of the tickets were saved closed (history)
 
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-class _FileRejected(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 class _CellRejected(Exception):
@@ -146,57 +165,129 @@ def _in_every_language(text) -> list[str]:
 # --- reading the workbook ---------------------------------------------------------------------
 
 
+class ImportRejected(Exception):
+    """The whole file is refused (not a workbook, too large, wrong headers); `message` says why."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
 def _header_lookup() -> dict[str, str]:
     """Normalised header text (every language) → column key."""
     lookup = {}
-    for key, column in zip(KEYS, COLUMNS, strict=True):
-        for text in _in_every_language(column.header):
+    headers = [*((column.key, column.header) for column in COLUMNS), *EXTRA_COLUMNS.items()]
+    for key, header in headers:
+        for text in _in_every_language(header):
             lookup[_normalise(text)] = key
     return lookup
 
 
 def _column_label(key: str) -> str:
+    if key in EXTRA_COLUMNS:
+        return str(EXTRA_COLUMNS[key])
     return str(COLUMNS[KEYS.index(key)].header)
 
 
-def _check_archive(upload) -> None:
-    """Size limits before openpyxl unpacks anything."""
+def _too_large() -> ImportRejected:
+    return ImportRejected(
+        _("The file is larger than %(limit)s.") % {"limit": filesizeformat(settings.TICKET_IMPORT_MAX_BYTES)}
+    )
+
+
+def _too_many_rows() -> ImportRejected:
+    return ImportRejected(
+        _("The sheet has more than %(limit)d rows below its header; split it into smaller files.")
+        % {"limit": settings.TICKET_IMPORT_MAX_ROWS}
+    )
+
+
+def _local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _declared_rows(archive: zipfile.ZipFile, member: str) -> int | None:
+    """The last row a worksheet's <dimension> declares, reading only what comes before its rows.
+
+    (openpyxl's own look-up parses the whole sheet when the element is missing.)
+    """
+    with archive.open(member) as source:
+        for _event, element in iterparse(source, events=("start",)):
+            name = _local_name(element.tag)
+            if name == "dimension":
+                match = re.search(r"(\d+)$", element.get("ref", ""))
+                return int(match[1]) if match else None
+            if name == "sheetData":
+                return None
+    return None
+
+
+def check_upload(upload) -> None:
+    """The checks cheap enough for the web request: size, unpacked size, and the rows the sheets declare.
+
+    Raises ImportRejected. No row is parsed here; the job reads the rows with a hard limit.
+    """
     if upload.size is not None and upload.size > settings.TICKET_IMPORT_MAX_BYTES:
-        raise _FileRejected(
-            _("The file is larger than %(limit)s.")
-            % {"limit": filesizeformat(settings.TICKET_IMPORT_MAX_BYTES)}
-        )
+        raise _too_large()
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise _FileRejected(_("The file is not an Excel .xlsx file.")) from None
-    if unpacked > settings.TICKET_IMPORT_MAX_BYTES * MAX_UNPACK_RATIO:
-        raise _FileRejected(
-            _("The file is larger than %(limit)s.")
-            % {"limit": filesizeformat(settings.TICKET_IMPORT_MAX_BYTES)}
-        )
-    upload.seek(0)
+            members = archive.infolist()
+            unpacked = sum(member.file_size for member in members)
+            if unpacked > settings.TICKET_IMPORT_MAX_BYTES * MAX_UNPACK_RATIO:
+                raise _too_large()
+            sheets = [m.filename for m in members if re.fullmatch(r"xl/worksheets/[^/]+\.xml", m.filename)]
+            if not sheets:
+                raise ImportRejected(_("The file is not an Excel .xlsx file."))
+            # Title and header rows, then at most the limit: a sheet declaring more is refused unread.
+            limit = settings.TICKET_IMPORT_MAX_ROWS + 2
+            if any((_declared_rows(archive, name) or 0) > limit for name in sheets):
+                raise _too_many_rows()
+    except ImportRejected:
+        raise
+    except Exception:  # zipfile and XML errors alike: the bytes are not a workbook.
+        logger.info("Rejected import upload %r: not an xlsx file", getattr(upload, "name", ""), exc_info=True)
+        raise ImportRejected(_("The file is not an Excel .xlsx file.")) from None
+    finally:
+        upload.seek(0)
+
+
+class _UnsizedSheet(ReadOnlyWorksheet):
+    """A read-only sheet that does not look for its size when the workbook is opened.
+
+    openpyxl parses a sheet without a <dimension> element to its end for that, before any row is asked
+    for (a 1 MB file of blank numbered rows: minutes of CPU). Rows are read with explicit limits instead.
+    """
+
+    def _get_size(self):
+        self._min_column = self._min_row = 1
+        self._max_column = self._max_row = None
+
+
+class _WorkbookReader(ExcelReader):
+    def read_worksheets(self):
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                self.wb._sheets.append(_UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings))
 
 
 def _open_sheet(upload):
-    _check_archive(upload)
+    check_upload(upload)
     try:
-        workbook = load_workbook(upload, read_only=True, data_only=True)
+        reader = _WorkbookReader(upload, read_only=True, data_only=True)
+        reader.read()
+        workbook = reader.wb
     except Exception:  # zipfile, XML and openpyxl errors alike: the bytes are not a workbook.
         logger.info(
             "Rejected import upload %r: not an xlsx workbook", getattr(upload, "name", ""), exc_info=True
         )
-        raise _FileRejected(_("The file is not an Excel .xlsx file.")) from None
+        raise ImportRejected(_("The file is not an Excel .xlsx file.")) from None
     sheet = workbook.active if hasattr(workbook.active, "iter_rows") else None
     if sheet is None and workbook.worksheets:
         sheet = workbook.worksheets[0]
     if sheet is None:
         workbook.close()
-        raise _FileRejected(_("The file has no worksheet."))
-    # Some writers store wrong dimensions; read what is really there.
-    sheet.reset_dimensions()
+        raise ImportRejected(_("The file has no worksheet."))
     return workbook, sheet
 
 
@@ -239,25 +330,28 @@ def _map_headers(header_values, lookup) -> dict[str, int]:
         parts.append(_("Columns not recognised: %(columns)s.") % {"columns": ", ".join(unknown)})
     if repeated:
         parts.append(_("Columns given twice: %(columns)s.") % {"columns": ", ".join(repeated)})
-    raise _FileRejected(" ".join(parts))
+    raise ImportRejected(" ".join(parts))
 
 
 def _read_rows(sheet, header_row: int, positions: dict[str, int]) -> list[tuple[int, dict]]:
-    """(Excel row number, {key: raw value}) for every non-blank row below the header."""
+    """(Excel row number, {key: raw value}) for every non-blank row below the header.
+
+    openpyxl is asked for one row more than the limit and no further, whatever the sheet holds: blank
+    rows count, so a file of millions of empty numbered rows costs no more than a full legitimate one.
+    """
     width = max(positions.values()) + 1
+    limit = settings.TICKET_IMPORT_MAX_ROWS
     rows = []
-    for row_number, values in enumerate(
-        sheet.iter_rows(min_row=header_row + 1, max_col=width, values_only=True), start=header_row + 1
-    ):
+    cells = sheet.iter_rows(
+        min_row=header_row + 1, max_row=header_row + limit + 1, max_col=width, values_only=True
+    )
+    for row_number, values in enumerate(cells, start=header_row + 1):
+        if row_number > header_row + limit:
+            raise _too_many_rows()
         values = tuple(values) + (None,) * (width - len(values))
         # A row with nothing but its 序号 (a pre-numbered template) is blank too.
         if _is_blank(value for index, value in enumerate(values) if index != positions.get("no")):
             continue
-        if len(rows) >= settings.TICKET_IMPORT_MAX_ROWS:
-            raise _FileRejected(
-                _("The file has more than %(limit)d ticket rows; split it into smaller files.")
-                % {"limit": settings.TICKET_IMPORT_MAX_ROWS}
-            )
         rows.append((row_number, {key: values[index] for key, index in positions.items()}))
     return rows
 
@@ -269,15 +363,15 @@ def _read_upload(upload) -> list[tuple[int, dict]]:
         header_row, header_values = _find_header(sheet, lookup)
         positions = _map_headers(header_values, lookup)
         rows = _read_rows(sheet, header_row, positions)
-    except _FileRejected:
+    except ImportRejected:
         raise
     except Exception:  # A sheet that fails to parse part-way is as unreadable as a broken zip.
         logger.info("Rejected import upload %r: unreadable sheet", getattr(upload, "name", ""), exc_info=True)
-        raise _FileRejected(_("The file is not an Excel .xlsx file.")) from None
+        raise ImportRejected(_("The file is not an Excel .xlsx file.")) from None
     finally:
         workbook.close()
     if not rows:
-        raise _FileRejected(_("The file contains no tickets."))
+        raise ImportRejected(_("The file contains no tickets."))
     return rows
 
 
@@ -471,6 +565,7 @@ class _RowContext:
     users: _UserDirectory = field(default_factory=_UserDirectory)
     sources: dict = field(default_factory=lambda: _choice_lookup(Source))
     types: dict = field(default_factory=lambda: _choice_lookup(ProblemType))
+    stages: dict = field(default_factory=lambda: _choice_lookup(Stage))
     markers: list = field(default_factory=_verification_markers)
 
 
@@ -501,6 +596,9 @@ def _parse_row(cells: dict, context: _RowContext) -> tuple[dict, list[str]]:
             "recorded_by", get("recorded_by"), default=context.importer
         ),
         "recorded_at": lambda: _parse_datetime("recorded_at", get("recorded_at"), required=False),
+        "stage": lambda: (
+            _parse_choice("stage", get("stage"), Stage, context.stages) if _cell_text(get("stage")) else ""
+        ),
     }
     for name, parse in parsers.items():
         try:
@@ -544,19 +642,46 @@ def _check_numbers(parsed: list[tuple[int, dict]]) -> list[ImportProblem]:
     return problems
 
 
-def _validate(rows, *, importer) -> tuple[list[tuple[int, dict]], list[ImportProblem]]:
+def _validate(rows, *, importer, progress=None) -> tuple[list[tuple[int, dict]], list[ImportProblem]]:
     context = _RowContext(importer=importer)
     parsed, problems = [], []
-    for row_number, cells in rows:
+    for index, (row_number, cells) in enumerate(rows, start=1):
         fields, row_problems = _parse_row(cells, context)
         parsed.append((row_number, fields))
         problems.extend(ImportProblem(row_number, message) for message in row_problems)
+        if progress is not None and index % BATCH_SIZE == 0:
+            progress(index)
     problems.extend(_check_numbers(parsed))
     problems.sort(key=lambda problem: problem.row or 0)
     return parsed, problems
 
 
 # --- saving ---------------------------------------------------------------------------------------
+
+
+class RowsAre(TextChoices):
+    """How the importer says rows without a stage cell should be treated."""
+
+    AUTO = "auto", gettext_lazy("Decide per row: closed history if recorded long ago, open otherwise")
+    OPEN = "open", gettext_lazy("Open tickets: their SLA clocks run from the recorded time")
+    HISTORY = "history", gettext_lazy("Closed history: saved closed, no SLA reminders")
+
+
+# How many created ticket numbers the job's report lists (it also gives the count).
+REPORT_TICKETS = 200
+
+
+def history_cutoff(*, now) -> datetime | None:
+    """Rows recorded before this are history by default: the longest SLA resolution time has passed since
+    (open, every one of them would be born breached and ring at once). None without SLA policies."""
+    policies = list(SlaPolicy.objects.all())
+    if not policies:
+        return None
+    calendar = Calendar.load()
+    return min(
+        add_clock_minutes(now, -policy.resolution_minutes, clock=policy.clock, calendar=calendar)
+        for policy in policies
+    )
 
 
 def _ticket_defaults() -> dict:
@@ -568,40 +693,151 @@ def _ticket_defaults() -> dict:
     }
 
 
-class _RowSaver:
-    """Creates one row's ticket; customers and contacts met earlier in the file are not looked up again."""
+@dataclass
+class _Row:
+    """One valid row on its way into the database."""
 
-    def __init__(self, importer):
-        self._importer = importer
-        self._customers = {}
-        self._contacts = {}
+    row_number: int
+    fields: dict
+    recorded_at: datetime
+    stage: str
+    number: str = ""
 
-    def _customer(self, name: str) -> Customer:
-        if name not in self._customers:
-            self._customers[name] = customer_get_or_create(name=name)
-        return self._customers[name]
 
-    def _contact(self, customer: Customer, name: str, details: str) -> Contact:
-        key = (customer.pk, name)
-        contact = self._contacts.get(key)
-        # Asking the service again lets a later row fill in details the contact still lacks.
-        if contact is None or (details and not contact.details):
-            contact = self._contacts[key] = contact_get_or_create(
-                customer=customer, name=name, details=details
-            )
-        return contact
+def _plan_rows(parsed, *, rows_are: str, now) -> list[_Row]:
+    cutoff = history_cutoff(now=now) if rows_are == RowsAre.AUTO else None
+    plans = []
+    for row_number, fields in parsed:
+        recorded_at = fields["recorded_at"] or truncate_to_minute(now)
+        stage = fields["stage"]
+        if not stage:
+            if rows_are == RowsAre.HISTORY:
+                stage = Stage.CLOSED
+            elif rows_are == RowsAre.AUTO and cutoff is not None:
+                # Without a recorded time, when it happened is the best evidence of its age.
+                moment = fields["recorded_at"] or fields["occurred_at"]
+                stage = Stage.CLOSED if moment < cutoff else Stage.NEW
+            else:
+                stage = Stage.NEW
+        plans.append(_Row(row_number, fields, recorded_at, stage, fields["number"]))
+    return plans
 
-    def save(self, fields: dict) -> Ticket:
-        customer = self._customer(fields["customer_name"])
-        contact = self._contact(customer, fields["contact_name"], fields["contact_details"])
+
+def _number_day(number: str) -> date:
+    day = TICKET_NUMBER_RE.match(number)["day"]
+    return date(int(day[:4]), int(day[4:6]), int(day[6:]))
+
+
+def _number_seq(number: str) -> int:
+    return int(TICKET_NUMBER_RE.match(number)["seq"])
+
+
+def _reserve_numbers(plans: list[_Row]) -> None:
+    """Numbers for the rows without one, in one short transaction of its own.
+
+    Intake waits for the day's sequence row only this long, never for the import's save; numbers
+    reserved here are never handed out again, so the two never collide. Numbers given in the file are
+    claimed first (the day's sequence moves past them). Days in order: one lock order for every import.
+    An import that then fails leaves a gap in the numbering, which is harmless.
+    """
+    claimed, wanted = defaultdict(list), defaultdict(list)
+    for plan in plans:
+        if plan.number:
+            claimed[_number_day(plan.number)].append(plan.number)
+        else:
+            wanted[timezone.localdate(plan.recorded_at)].append(plan)
+    with transaction.atomic():
+        for day in sorted(claimed.keys() | wanted.keys()):
+            if day in claimed:
+                ticket_number_claim(number=max(claimed[day], key=_number_seq))
+            if day in wanted:
+                rows = sorted(wanted[day], key=lambda plan: (plan.recorded_at, plan.row_number))
+                for plan, number in zip(rows, ticket_numbers_reserve(day=day, count=len(rows)), strict=True):
+                    plan.number = number
+
+
+def _chunks(items, size=500):
+    """Slices small enough for every database's parameter limit."""
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _customers(names: set[str], *, importer) -> dict[str, Customer]:
+    """The customers these names denote, creating the missing ones (as customer_get_or_create does)."""
+    found = {}
+    for chunk in _chunks(sorted(names)):
+        found.update((customer.name, customer) for customer in Customer.objects.filter(name__in=chunk))
+    missing = sorted(names - found.keys())
+    if missing:
+        # Sorted, so two imports creating the same customers take their locks in the same order; one
+        # created meanwhile by someone else is skipped here and read back below.
+        Customer.objects.bulk_create(
+            [Customer(name=name) for name in missing], batch_size=BATCH_SIZE, ignore_conflicts=True
+        )
+        created = []
+        for chunk in _chunks(missing):
+            created.extend(Customer.objects.filter(name__in=chunk))
+        found.update((customer.name, customer) for customer in created)
+        Customer.history.bulk_history_create(created, batch_size=BATCH_SIZE, default_user=importer)
+    return found
+
+
+def _contacts(details_by_key: dict[tuple[int, str], str], *, importer) -> dict[tuple[int, str], Contact]:
+    """The contacts for these (customer id, name) keys, creating the missing ones and filling in details
+    an existing contact still lacks (as contact_get_or_create does)."""
+
+    def read(keys):
+        found = {}
+        for chunk in _chunks(sorted({customer_id for customer_id, _name in keys})):
+            for contact in Contact.objects.filter(customer_id__in=chunk):
+                key = (contact.customer_id, contact.name)
+                if key in keys:
+                    found[key] = contact
+        return found
+
+    found = read(details_by_key.keys())
+    missing = sorted(details_by_key.keys() - found.keys())
+    if missing:
+        Contact.objects.bulk_create(
+            [Contact(customer_id=pk, name=name, details=details_by_key[(pk, name)]) for pk, name in missing],
+            batch_size=BATCH_SIZE,
+            ignore_conflicts=True,
+        )
+        created = read(set(missing))
+        found.update(created)
+        Contact.history.bulk_history_create(created.values(), batch_size=BATCH_SIZE, default_user=importer)
+    filled = []
+    for key, contact in found.items():
+        if not contact.details and details_by_key[key]:
+            contact.details = details_by_key[key]
+            filled.append(contact)
+    if filled:
+        Contact.objects.bulk_update(filled, ["details"], batch_size=BATCH_SIZE)
+        Contact.history.bulk_history_create(filled, batch_size=BATCH_SIZE, update=True, default_user=importer)
+    return found
+
+
+def _insert(plans: list[_Row], *, importer, now) -> list[Ticket]:
+    """Everything the single-ticket path (toolkit.services.ticket_create) writes, for all rows at once."""
+    customers = _customers({plan.fields["customer_name"] for plan in plans}, importer=importer)
+    details_by_key = {}
+    for plan in plans:
+        key = (customers[plan.fields["customer_name"]].pk, plan.fields["contact_name"])
+        # The first row with details gives them, as a later row fills in what an earlier one lacked.
+        if not details_by_key.get(key):
+            details_by_key[key] = plan.fields["contact_details"]
+    contacts = _contacts(details_by_key, importer=importer)
+    defaults = _ticket_defaults()
+    tickets = []
+    for plan in plans:
+        fields = plan.fields
+        customer = customers[fields["customer_name"]]
         judgement, unverified = fields["judgement"]
-        return ticket_create(
-            by=self._importer,
-            recorded_by=fields["recorded_by"],
-            number=fields["number"],
-            recorded_at=fields["recorded_at"],
+        ticket = Ticket(
+            number=plan.number,
             customer=customer,
-            contact=contact,
+            contact=contacts[(customer.pk, fields["contact_name"])],
             contact_details=fields["contact_details"],
             source=fields["source"],
             occurred_at=fields["occurred_at"],
@@ -612,42 +848,147 @@ class _RowSaver:
             preliminary_judgement=judgement,
             judgement_unverified=unverified,
             owner=fields["owner"],
-            **_ticket_defaults(),
+            recorded_by=fields["recorded_by"],
+            recorded_at=plan.recorded_at,
+            stage=plan.stage,
+            **defaults,
         )
+        ticket._history_user = importer  # the history names who imported, not the recorder
+        tickets.append(ticket)
+    reasons = {
+        Stage.CLOSED: _("Imported as closed history."),
+        Stage.CANCELLED: _("Imported as cancelled."),
+    }
+    calendar = Calendar.load()
+    for batch in _chunks(tickets, BATCH_SIZE):
+        Ticket.objects.bulk_create(batch)
+        Ticket.history.bulk_history_create(batch, default_user=importer)
+        # A ticket imported past 新建 went there when it was recorded (its stage history says so, and
+        # reopening a closed one resumes its clock from then).
+        StageChange.objects.bulk_create(
+            StageChange(
+                ticket=ticket,
+                from_stage=Stage.NEW,
+                to_stage=ticket.stage,
+                reason=reasons.get(ticket.stage, _("Imported in this stage.")),
+                changed_by=importer,
+                changed_at=ticket.recorded_at,
+            )
+            for ticket in batch
+            if ticket.stage != Stage.NEW
+        )
+        # Closed rows get their targets met at once: the scan never looks at them.
+        sla.sla_start_many(batch, now=now, calendar=calendar)
+        tickets_index(batch)
+    return tickets
 
 
-def _save_all(parsed, *, importer) -> ImportResult:
-    """Create every ticket in one transaction; if any save fails, none is kept.
+def _save_all(parsed, *, importer, rows_are: str, guard=None, finish=None) -> ImportResult:
+    """Create every ticket in one transaction; if anything fails, none is kept.
 
-    Rows that bring their own number go first: claiming a number moves the day's sequence past it,
-    so a number generated for a later row of the same day cannot collide with one in the file.
+    `guard` runs first inside that transaction and `finish(result)` last (the job's exactly-once check
+    and its move to done, committed together with the tickets).
     """
-    current_row = None
+    now = timezone.now()
+    plans = _plan_rows(parsed, rows_are=rows_are, now=now)
     try:
+        _reserve_numbers(plans)
         with transaction.atomic():
-            saver, created = _RowSaver(importer), {}
-            for row_number, fields in sorted(parsed, key=lambda item: not item[1]["number"]):
-                current_row = row_number
-                created[row_number] = saver.save(fields)
-            tickets = [created[row_number] for row_number, _fields in parsed]
-    except ValidationError as error:
-        reason = "; ".join(error.messages)
-    except DatabaseError:
-        logger.exception("Ticket import failed while saving row %s", current_row)
+            if guard is not None:
+                guard()
+            tickets = _insert(plans, importer=importer, now=now)
+            result = ImportResult(tickets=tickets, history=sum(plan.stage == Stage.CLOSED for plan in plans))
+            if finish is not None:
+                finish(result)
+    except DatabaseError:  # IntegrityError included: e.g. a number in the file taken meanwhile
+        logger.exception("Ticket import failed while saving")
         reason = _("the database refused the data")
-    else:
-        return ImportResult(tickets=tickets)
-    message = _("Could not save: %(reason)s. Nothing was imported.") % {"reason": reason}
-    return ImportResult(errors=[ImportProblem(current_row, message)])
+        message = _("Could not save: %(reason)s. Nothing was imported.") % {"reason": reason}
+        return ImportResult(errors=[ImportProblem(None, message)])
+    return result
 
 
-def import_diagnosis_table(*, upload, user) -> ImportResult:
-    """Check every row of the uploaded table; save all of its tickets, or none and say why."""
+def import_diagnosis_table(
+    *, upload, user, rows_are: str = RowsAre.AUTO, progress=None, guard=None, finish=None
+) -> ImportResult:
+    """Check every row of the uploaded table; save all of its tickets, or none and say why.
+
+    `progress(done, total=None)` hears how far the check has got; `guard` and `finish` see _save_all.
+    """
     try:
         rows = _read_upload(upload)
-    except _FileRejected as rejected:
+    except ImportRejected as rejected:
         return ImportResult(errors=[ImportProblem(None, rejected.message)])
-    parsed, problems = _validate(rows, importer=user)
+    if progress is not None:
+        progress(0, total=len(rows))
+    parsed, problems = _validate(rows, importer=user, progress=progress)
     if problems:
         return ImportResult(errors=problems)
-    return _save_all(parsed, importer=user)
+    if progress is not None:
+        progress(len(rows))
+    return _save_all(parsed, importer=user, rows_are=rows_are, guard=guard, finish=finish)
+
+
+# --- the background job ---------------------------------------------------------------------------
+
+
+def _may_import(user) -> bool:
+    return user.is_active and user.has_perms(["toolkit.import_ticket", "toolkit.add_ticket"])
+
+
+def import_job_start(*, upload, user, rows_are: str = RowsAre.AUTO) -> Job:
+    """Check the upload's size now (raises ImportRejected) and queue its import as a background job."""
+    if not _may_import(user):
+        raise PermissionDenied
+    check_upload(upload)
+    options = {"rows_are": RowsAre(rows_are).value}
+    return job_create(kind=JobKind.TICKET_IMPORT, requester=user, upload=upload, options=options)
+
+
+class _Progress:
+    """Progress for the job's page: the total at once, then at most every half second."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, job: Job):
+        self.job, self.last = job, 0.0
+
+    def __call__(self, done: int, total: int | None = None) -> None:
+        if total is None and time.monotonic() - self.last < self.INTERVAL:
+            return
+        job_progress(self.job, done=done, total=total)
+        self.last = time.monotonic()
+
+
+def _report(result: ImportResult) -> dict:
+    if not result.ok:
+        return {"errors": [{"row": error.row, "message": error.message} for error in result.errors]}
+    return {
+        "created": len(result.tickets),
+        "closed_history": result.history,
+        "tickets": [ticket.number for ticket in result.tickets[:REPORT_TICKETS]],
+    }
+
+
+def import_job_run(job: Job) -> None:
+    """The job's work (jobs.services.RUNNERS): read, check every row, save all or none, report."""
+    if not _may_import(job.requester):
+        job_fail(job, report={"errors": [{"row": None, "message": _("You may not import tickets.")}]})
+        return
+    try:
+        file = job.upload.open("rb")
+    except FileNotFoundError:
+        # Deleted when another attempt finished the job (a message delivered twice).
+        job_lock_running(job)
+        raise
+    with file as upload:
+        result = import_diagnosis_table(
+            upload=upload,
+            user=job.requester,
+            rows_are=job.options.get("rows_are", RowsAre.AUTO),
+            progress=_Progress(job),
+            guard=lambda: job_lock_running(job),
+            finish=lambda result: job_finish(job, report=_report(result)),
+        )
+    if not result.ok:
+        job_fail(job, report=_report(result))

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -277,15 +277,22 @@ def ticket_export(request):
 
 @permission_required(["toolkit.import_ticket", "toolkit.add_ticket"], raise_exception=True)
 def ticket_import(request):
+    """Upload: size checked at once, then the import runs as a background job with its own page."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
     if request.method == "POST" and form.is_valid():
-        result = imports.import_diagnosis_table(upload=form.cleaned_data["file"], user=request.user)
-        if result.ok:
-            messages.success(request, _("%(count)d tickets imported.") % {"count": len(result.tickets)})
-            return redirect("diagnosis:list")
-    status = 400 if result is not None and not result.ok else 200
-    return render(request, "diagnosis/ticket_import.html", {"form": form, "result": result}, status=status)
+        try:
+            job = imports.import_job_start(
+                upload=form.cleaned_data["file"], user=request.user, rows_are=form.cleaned_data["rows_are"]
+            )
+        except imports.ImportRejected as rejected:
+            form.add_error("file", rejected.message)
+        else:
+            # 303: the browser fetches the job's page with GET (a reload does not upload again).
+            response = HttpResponseRedirect(reverse("jobs:import_detail", args=[job.pk]))
+            response.status_code = 303
+            return response
+    status = 400 if form.is_bound else 200
+    return render(request, "diagnosis/ticket_import.html", {"form": form}, status=status)
 
 
 @require_POST

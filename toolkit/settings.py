@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tracking",
     "evaluation",
     "knowledge",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,8 @@ SLA_SCAN_INTERVAL_SECONDS = env.int("SLA_SCAN_INTERVAL_SECONDS", default=60)
 PERIODIC_SCANS = [
     "tracking.reminders.overdue_tasks_scan",
     "evaluation.reminders.follow_up_scan",
+    # Not a reminder: expired background jobs deleted with their files, lost job messages sent again.
+    "jobs.services.jobs_housekeeping",
 ]
 CELERY_BEAT_SCHEDULE = {
     "sla-scan": {
@@ -211,6 +214,13 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="service-toolkit@localhost")
 # Where the app is reached from outside: links in reminder emails and chat messages start with it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Uploaded and generated files (import uploads, job results). Never served as static files: only
+# permission-checked views hand them out. Shared storage when web and workers run on several machines.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = "/media/"
+# How long a background job (its report, its files) is kept, in hours.
+JOB_RETENTION_HOURS = env.int("JOB_RETENTION_HOURS", default=24)
 
 # Largest Excel file accepted by the import page.
 TICKET_IMPORT_MAX_BYTES = env.int("TICKET_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -16,6 +16,8 @@ urlpatterns = [
     path("evaluation/", include("evaluation.urls")),
     path("survey/", include("evaluation.survey_urls")),
     path("knowledge/", include("knowledge.urls")),
+    # Background jobs: /imports/<id>/ (and later /exports/<id>/).
+    path("", include("jobs.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("notifications/", toolkit_views.notification_list, name="notifications"),
