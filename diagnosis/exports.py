@@ -12,6 +12,7 @@ from toolkit.privacy import (
     CONTACT_DETAILS_PERMISSION,
     can_see_contact_details,
     mask_contact_details,
+    mask_free_text,
     mask_person_name,
 )
 
@@ -52,6 +53,7 @@ def _labels(choices) -> dict[str, str]:
 
 def diagnosis_row(index: int, ticket, user, labels: dict) -> list:
     visible = can_see_contact_details(user, ticket)
+    text = str if visible else mask_free_text  # phones and e-mails typed into the free text
     return [
         index,
         ticket.number,
@@ -60,11 +62,11 @@ def diagnosis_row(index: int, ticket, user, labels: dict) -> list:
         ticket.contact_details if visible else mask_contact_details(ticket.contact_details),
         labels["source"][ticket.source],
         ticket.occurred_at,
-        ticket.description,
-        ticket.error_message,
+        text(ticket.description),
+        text(ticket.error_message),
         labels["problem_type"][ticket.problem_type],
         ticket.priority,
-        judgement_text(ticket),
+        text(judgement_text(ticket)),
         ticket.owner.display_name,
         ticket.recorded_by.display_name,
         ticket.recorded_at,

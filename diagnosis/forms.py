@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from toolkit import roles
 from toolkit.choices import PRIORITY_HELP, CustomerTier, Priority, Stage
 from toolkit.models import Customer, Ticket
+from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_free_text
 from toolkit.services import (
+    CONTACT_DATA_FIELDS,
     EDITABLE_TICKET_FIELDS,
     allowed_next_stages,
     truncate_to_minute,
@@ -215,16 +217,46 @@ class TicketEditForm(TicketFieldsMixin, forms.ModelForm):
         fields = [f for f in EDITABLE_TICKET_FIELDS if f != "suggested_priority"]
         widgets = {"occurred_at": DATETIME_INPUT}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = assignable_users(also_pk=self.instance.owner_id)
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["priority"].help_text = _priority_help()
+        if user is None or not can_see_contact_details(user, self.instance):
+            self._mask_contact_details()
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Save changes")))
 
+    def _mask_contact_details(self):
+        """For someone who may not see them: no real value in the page, no field to overwrite it blind.
+
+        The contact details, and free text holding a phone number or e-mail address, become masked
+        disabled copies under another name, which the ModelForm never writes to the ticket.
+        """
+        masked = {"contact_details": mask_contact_details(self.instance.contact_details)}
+        for name in CONTACT_DATA_FIELDS:
+            value = getattr(self.instance, name)
+            if name not in masked and mask_free_text(value) != value:
+                masked[name] = mask_free_text(value)
+        items = []
+        for name, field in self.fields.items():
+            if name in masked:
+                name, field = f"{name}_masked", forms.CharField(
+                    label=field.label,
+                    required=False,
+                    disabled=True,
+                    initial=masked[name],
+                    help_text=_("Masked: only those who may see the customer's contact details change it."),
+                )
+            items.append((name, field))
+        self.fields = dict(items)
+        self.kept_values = {name: getattr(self.instance, name) for name in masked}
+
     def clean(self):
         cleaned = super().clean()
+        if "priority_override_reason" in getattr(self, "kept_values", {}):
+            # A masked reason still explains the override; it is only shown masked.
+            cleaned["priority_override_reason"] = self.kept_values["priority_override_reason"]
         return self.apply_priority_suggestion(cleaned, self.instance.customer.raises_priority)
 
 

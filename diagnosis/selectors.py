@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from toolkit.choices import SlaTargetKind
 from toolkit.models import BusinessCalendar, Ticket, TicketSla
+from toolkit.privacy import free_text_for
 
 from .filters import TicketFilter
 
@@ -120,11 +121,13 @@ class FieldComparison:
     values: list[tuple[str, int]]
 
 
-def _display(ticket: Ticket, field_name: str) -> str:
+def _display(ticket: Ticket, field_name: str, viewer=None) -> str:
     field = Ticket._meta.get_field(field_name)
     if field.choices:
         return getattr(ticket, f"get_{field_name}_display")()
     value = getattr(ticket, field_name)
+    if isinstance(value, str) and value:
+        return free_text_for(viewer, ticket, value)
     return str(value) if value not in (None, "") else "—"
 
 
@@ -132,11 +135,14 @@ def incident_children(parent: Ticket):
     return parent.children.with_list_relations().order_by("recorded_at", "id")
 
 
-def incident_comparison(children) -> list[FieldComparison]:
-    """What the grouped tickets share (one value) and how they differ (each value with its count)."""
+def incident_comparison(children, viewer=None) -> list[FieldComparison]:
+    """What the grouped tickets share (one value) and how they differ (each value with its count).
+
+    Phones and e-mails in the texts are masked for a viewer who may not see that ticket's contact data.
+    """
     rows = []
     for name in COMPARED_FIELDS:
-        counts = Counter(_display(ticket, name) for ticket in children)
+        counts = Counter(_display(ticket, name, viewer) for ticket in children)
         label = Ticket._meta.get_field(name).verbose_name
         shared = next(iter(counts)) if len(counts) == 1 else None
         rows.append(FieldComparison(label=label, shared=shared, values=counts.most_common()))

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from toolkit.choices import Stage
 from toolkit.models import Ticket
+from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_free_text
 
 # Stage changes have their own entries with the reason; don't repeat them as field diffs. The SLA
 # summary is the engine's bookkeeping (shown in the SLA card), not a change anyone made: without this,
@@ -28,17 +29,27 @@ def _label(name):
     return str(Ticket._meta.get_field(name).verbose_name)
 
 
-def _value(name, value):
+def _value(name, value, masked=False):
     model_field = Ticket._meta.get_field(name)
     if value in (None, ""):
         return "—"
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
+    if masked and name == "contact_details":
+        return mask_contact_details(str(value))
+    if masked and isinstance(value, str):
+        return mask_free_text(value)
     return str(value)
 
 
-def ticket_timeline(ticket: Ticket) -> list[TimelineEntry]:
-    """Newest first. Three queries whatever the length of the history."""
+def ticket_timeline(ticket: Ticket, viewer=None) -> list[TimelineEntry]:
+    """Newest first. Three queries whatever the length of the history.
+
+    Contact details, and phones and e-mails in any text, are masked unless `viewer` may see them
+    (toolkit.privacy); without a viewer everything is masked.
+    """
+    masked = viewer is None or not can_see_contact_details(viewer, ticket)
+    text = mask_free_text if masked else str
     entries = []
     records = list(ticket.history.select_related("history_user").order_by("history_date", "history_id"))
     previous = None
@@ -49,7 +60,11 @@ def ticket_timeline(ticket: Ticket) -> list[TimelineEntry]:
         else:
             delta = record.diff_against(previous, excluded_fields=_SKIPPED_FIELDS)
             details = [
-                (_label(change.field), _value(change.field, change.old), _value(change.field, change.new))
+                (
+                    _label(change.field),
+                    _value(change.field, change.old, masked),
+                    _value(change.field, change.new, masked),
+                )
                 for change in delta.changes
             ]
             if details:
@@ -65,7 +80,7 @@ def ticket_timeline(ticket: Ticket) -> list[TimelineEntry]:
                 "stage",
                 _("Stage: %(from)s → %(to)s")
                 % {"from": Stage(change.from_stage).label, "to": Stage(change.to_stage).label},
-                text=change.reason,
+                text=text(change.reason),
             )
         )
     for note in ticket.clarifications.select_related("added_by"):
@@ -75,7 +90,7 @@ def ticket_timeline(ticket: Ticket) -> list[TimelineEntry]:
                 note.added_by.display_name,
                 "clarification",
                 _("Clarification added"),
-                text=note.text,
+                text=text(note.text),
             )
         )
     entries.sort(key=lambda entry: entry.at, reverse=True)

@@ -19,7 +19,8 @@ from knowledge.services import article_link_chosen_at_intake
 from requirements_analysis.selectors import analysis_panel
 from solutions.selectors import solution_panel
 from toolkit import services as core
-from toolkit.choices import CustomerTier, SlaClock
+from toolkit.audit import contact_details_viewed
+from toolkit.choices import CustomerTier, SlaClock, ViewSurface
 from toolkit.models import Contact, Customer, Ticket
 from toolkit.privacy import CONTACT_DETAILS_PERMISSION
 from tracking.selectors import tracking_panel
@@ -57,6 +58,7 @@ def ticket_table(request):
     filterset = ticket_list(data=request.GET)
     paginator = Paginator(filterset.qs, settings.DIAGNOSIS_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    contact_details_viewed(user=request.user, tickets=page.object_list, surface=ViewSurface.TABLE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -165,8 +167,8 @@ def ticket_detail(request, number):
     context = {
         "ticket": ticket,
         "children": children,
-        "comparison": incident_comparison(children) if children else [],
-        "timeline": ticket_timeline(ticket),
+        "comparison": incident_comparison(children, viewer=request.user) if children else [],
+        "timeline": ticket_timeline(ticket, viewer=request.user),
         "slas": slas,
         "requirements_panel": analysis_panel(ticket),
         "solutions_panel": solution_panel(ticket),
@@ -185,13 +187,14 @@ def ticket_detail(request, number):
             ticket=ticket, initial={"parent_number": getattr(ticket.parent, "number", "")}
         ),
     }
+    contact_details_viewed(user=request.user, tickets=[ticket], surface=ViewSurface.PAGE)
     return render(request, "diagnosis/ticket_detail.html", context)
 
 
 @change_required
 def ticket_edit(request, number):
     ticket = get_object_or_404(Ticket.objects.select_related("customer"), number=number)
-    form = TicketEditForm(request.POST or None, instance=ticket)
+    form = TicketEditForm(request.POST or None, instance=ticket, user=request.user)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         changes["suggested_priority"] = form.cleaned_data["suggested_priority"]
@@ -203,6 +206,7 @@ def ticket_edit(request, number):
         else:
             messages.success(request, _("Changes saved."))
             return redirect(ticket)
+    contact_details_viewed(user=request.user, tickets=[ticket], surface=ViewSurface.EDIT)
     return render(request, "diagnosis/ticket_edit.html", {"ticket": ticket, "form": form})
 
 

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 
 from toolkit.choices import Stage
 from toolkit.models import Ticket
+from toolkit.privacy import free_text_for, mask_free_text
 
 from . import textsearch
 from .models import Article, ArticleLink, ArticleStatus, ArticleVersion, HelpfulVote, Tag
@@ -203,8 +204,12 @@ class Suggestions:
     searched: bool = False
 
 
-def suggestions(*, description: str = "", error_message: str = "", exclude_ticket=None) -> Suggestions:
+def suggestions(
+    *, description: str = "", error_message: str = "", exclude_ticket=None, viewer=None
+) -> Suggestions:
     """Published articles and resolved/closed tickets that look like the text being typed.
+
+    A ticket's snippet has its phones and e-mails masked unless `viewer` may see its contact details.
 
     Four queries at most: two ranked searches (relevance only), then the rows of each.
     """
@@ -252,7 +257,8 @@ def suggestions(*, description: str = "", error_message: str = "", exclude_ticke
         result.articles.append(article)
     for row in ticket_rows:
         ticket = tickets[row[0]]
-        ticket.snippet_html = textsearch.highlight(ticket.description, words, around=40)
+        text = free_text_for(viewer, ticket, ticket.description)
+        ticket.snippet_html = textsearch.highlight(text, words, around=40)
         result.tickets.append(ticket)
     return result
 
@@ -295,14 +301,15 @@ def capture_initial(ticket: Ticket) -> dict:
     else:
         verification = verification_of(ticket)
     option = approved_option(ticket)
-    description = ticket.description.strip()
+    # An article is read by everyone: the customer's phones and e-mails never go into it.
+    description = mask_free_text(ticket.description.strip())
     title = description.splitlines()[0] if description else ticket.number
     return {
         "title": title[:80],
         "type": ticket.problem_type,
         "symptoms": description,
-        "error_messages": ticket.error_message,
-        "root_cause": ticket.preliminary_judgement,
+        "error_messages": mask_free_text(ticket.error_message),
+        "root_cause": mask_free_text(ticket.preliminary_judgement),
         "solution_steps": option.approach if option is not None else "",
         "prevention": getattr(verification, "note", "") or "",
         "source_ticket_ids": [ticket.pk],

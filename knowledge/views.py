@@ -198,6 +198,7 @@ def suggest(request):
     result = selectors.suggestions(
         description=request.GET.get("description", "")[:2000],
         error_message=request.GET.get("error_message", "")[:500],
+        viewer=request.user,
     )
     return render(request, "knowledge/_suggestions.html", {"suggestions": result})
 

@@ -4,10 +4,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_privacy import ContactPrivacyAdminMixin
 from .models import (
     BusinessCalendar,
     CalendarDay,
     Contact,
+    ContactDetailView,
     Customer,
     ExportLog,
     SlaPolicy,
@@ -15,6 +17,7 @@ from .models import (
     Ticket,
     User,
 )
+from .privacy import mask_person_name
 
 
 @admin.register(User)
@@ -28,22 +31,35 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(ContactPrivacyAdminMixin, SimpleHistoryAdmin):
+    private_fields = {"notes": "text"}
     list_display = ["name", "tier", "created_at"]
     list_filter = ["tier"]
     search_fields = ["name"]
 
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin):
+class ContactAdmin(ContactPrivacyAdminMixin, SimpleHistoryAdmin):
+    private_fields = {"name": "name", "details": "details"}
     list_display = ["name", "customer"]
     list_select_related = ["customer"]
     search_fields = ["name", "customer__name"]
     autocomplete_fields = ["customer"]
 
+    def masked_str(self, obj):
+        return mask_person_name(obj.name)
+
 
 @admin.register(Ticket)
-class TicketAdmin(SimpleHistoryAdmin):
+class TicketAdmin(ContactPrivacyAdminMixin, SimpleHistoryAdmin):
+    private_fields = {
+        "contact": "contact",
+        "contact_details": "details",
+        "description": "text",
+        "error_message": "text",
+        "preliminary_judgement": "text",
+        "priority_override_reason": "text",
+    }
     list_display = ["number", "customer", "priority", "problem_type", "stage", "owner", "recorded_at"]
     list_filter = ["priority", "problem_type", "stage", "source"]
     list_select_related = ["customer", "owner"]
@@ -63,6 +79,9 @@ class TicketAdmin(SimpleHistoryAdmin):
     ]
     raw_id_fields = ["customer", "contact", "owner", "parent"]
 
+    def ticket_of(self, obj):
+        return obj
+
 
 @admin.register(StageChange)
 class StageChangeAdmin(admin.ModelAdmin):
@@ -70,13 +89,32 @@ class StageChangeAdmin(admin.ModelAdmin):
     list_select_related = ["ticket", "changed_by"]
 
 
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """An audit log: readable, never added to, changed or deleted here, by anyone (superusers too)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ExportLog)
-class ExportLogAdmin(admin.ModelAdmin):
+class ExportLogAdmin(AppendOnlyAdmin):
     list_display = ["exported_at", "user", "table", "row_count", "contact_details_masked", "query_string"]
     list_select_related = ["user"]
 
-    def has_change_permission(self, request, obj=None):
-        return False  # an audit log is read-only
+
+@admin.register(ContactDetailView)
+class ContactDetailViewAdmin(AppendOnlyAdmin):
+    list_display = ["viewed_at", "user", "ticket", "surface"]
+    list_filter = ["surface"]
+    list_select_related = ["user", "ticket"]
+    search_fields = ["ticket__number", "user__username"]
+    date_hierarchy = "viewed_at"
 
 
 @admin.register(SlaPolicy)

@@ -130,3 +130,12 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+
+
+class ViewSurface(models.TextChoices):
+    """Where someone saw a ticket's contact details unmasked (the contact-detail view log)."""
+
+    PAGE = "page", _("Ticket page")
+    TABLE = "table", _("Diagnosis table")
+    EDIT = "edit", _("Edit form")
+    ADMIN = "admin", _("Admin")

@@ -23,6 +23,7 @@ from .choices import (
     SlaTargetKind,
     Source,
     Stage,
+    ViewSurface,
     WebhookKind,
 )
 
@@ -291,7 +292,37 @@ class Clarification(models.Model):
         return self.text[:50]
 
 
-class ExportLog(models.Model):
+class AppendOnlyError(Exception):
+    """An audit row was about to be changed or deleted: audit logs only grow."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    # Bulk update/delete skip Model.save/delete: refuse them here too (PostgreSQL also has a trigger).
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows cannot be changed")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows cannot be deleted")
+
+
+class AppendOnlyModel(models.Model):
+    """An audit row: inserted once, never updated or deleted, by anyone (admins included)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows cannot be deleted")
+
+
+class ExportLog(AppendOnlyModel):
     """Every export of customer data: who, when, which filter, how many rows."""
 
     user = models.ForeignKey(
@@ -310,6 +341,40 @@ class ExportLog(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.table} {self.exported_at:%Y-%m-%d %H:%M}"
+
+
+class ContactDetailView(AppendOnlyModel):
+    """Who saw a ticket's contact details unmasked, where and when.
+
+    One row per user, ticket and surface per hour (``hour`` is the start of that hour): enough to
+    answer "who looked at this customer's phone number", without a row for every page reload.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    # PROTECT: an audited ticket cannot disappear from under its audit trail.
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="+")
+    surface = models.CharField(_("where"), max_length=10, choices=ViewSurface.choices)
+    viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now)
+    hour = models.DateTimeField(_("hour"), editable=False)
+
+    class Meta:
+        ordering = ["-viewed_at", "-id"]
+        verbose_name = _("contact-detail view")
+        verbose_name_plural = _("contact-detail views")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "ticket", "surface", "hour"], name="contactdetailview_once_per_hour"
+            )
+        ]
+        indexes = [
+            # "Who saw this ticket's contact details": WHERE ticket_id = … ORDER BY viewed_at DESC.
+            models.Index(fields=["ticket", "-viewed_at"], name="contactview_ticket_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.ticket} {self.surface} {self.viewed_at:%Y-%m-%d %H:%M}"
 
 
 class SlaPolicy(models.Model):

@@ -3,7 +3,7 @@
 import re
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from . import sla
 from .choices import STAGE_SEQUENCE, Stage
 from .models import Clarification, Contact, Customer, StageChange, Ticket, TicketNumberSequence
+from .privacy import can_see_contact_details, mask_free_text
 
 TICKET_NUMBER_RE = re.compile(r"^TS-(?P<day>\d{8})-(?P<seq>\d{4,})$")
 
@@ -33,6 +34,15 @@ EDITABLE_TICKET_FIELDS = [
     "preliminary_judgement",
     "judgement_unverified",
     "owner",
+]
+
+
+# The contact details, and editable free text that may hold a phone number or e-mail address.
+CONTACT_DATA_FIELDS = [
+    "contact_details",
+    "error_message",
+    "preliminary_judgement",
+    "priority_override_reason",
 ]
 
 
@@ -143,6 +153,16 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
         raise ValidationError(
             _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
+    if not can_see_contact_details(by, ticket):
+        # Someone who sees the details masked would be overwriting them blind.
+        for name in CONTACT_DATA_FIELDS:
+            old = getattr(ticket, name)
+            holds_contact_data = name == "contact_details" or mask_free_text(old) != old
+            if name in changes and changes[name] != old and holds_contact_data:
+                raise PermissionDenied(
+                    _("Only those who may see the customer's contact details can change “%(field)s”.")
+                    % {"field": Ticket._meta.get_field(name).verbose_name}
+                )
     if "occurred_at" in changes:
         changes["occurred_at"] = truncate_to_minute(changes["occurred_at"])
         validate_occurred_at(changes["occurred_at"])

@@ -236,7 +236,7 @@ def test_table_query_count_unchanged_with_sla_data(manager_client, now, rows, dj
         )
         _sla(ticket, SlaTargetKind.RESPONSE, started_at=now - timedelta(hours=1), minutes=60)
     # Same as test_views.test_table_query_count_does_not_grow_with_rows: the badge reads the row only.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = manager_client.get(LIST_URL + "?priority=P1&sort=sla_due")
     assert response.status_code == 200
     assert 'class="sla-badge' in response.content.decode()

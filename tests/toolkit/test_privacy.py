@@ -1,7 +1,7 @@
 import pytest
 
 from tests.factories import TicketFactory, UserFactory
-from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_person_name
+from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_free_text, mask_person_name
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,25 @@ def test_engineer_sees_only_own_tickets_unmasked(engineer, manager):
 def test_user_without_role_sees_nothing_unmasked():
     user = UserFactory()
     assert not can_see_contact_details(user, TicketFactory())
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("请联系 13856785678 或 alice.w@example.com.cn", "请联系 138****5678 或 a****@example.com.cn"),
+        ("电话 +86 138-5678-5678,座机 010-12345678", "电话 +86****5678,座机 010****5678"),
+        ("phone +44 20 7946 0958", "phone +44****0958"),
+        # Dates, times, error codes, ticket numbers and order numbers are not contact details.
+        ("2026-11-27 15:14 Error500 TS-20261127-0001", "2026-11-27 15:14 Error500 TS-20261127-0001"),
+        ("订单 20261127001 金额 12345678", "订单 20261127001 金额 12345678"),
+        ("", ""),
+    ],
+)
+def test_phones_and_emails_in_free_text_are_masked(text, masked):
+    assert mask_free_text(text) == masked
+
+
+@pytest.mark.django_db
+def test_contact_records_without_a_ticket_need_the_permission(engineer, manager):
+    assert not can_see_contact_details(engineer)
+    assert can_see_contact_details(manager)

@@ -1,0 +1,104 @@
+"""The audit (export log, contact-detail view log) is append-only for everyone, superusers included:
+in the admin, through the ORM, and on PostgreSQL in the database itself."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import TicketFactory, UserFactory
+from toolkit.audit import contact_details_viewed
+from toolkit.choices import ViewSurface
+from toolkit.models import AppendOnlyError, ContactDetailView, ExportLog
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def export_row(superuser):
+    return ExportLog.objects.create(
+        user=superuser, table="diagnosis", row_count=3, contact_details_masked=False
+    )
+
+
+@pytest.fixture
+def view_row(superuser):
+    [ticket] = contact_details_viewed(user=superuser, tickets=[TicketFactory()], surface=ViewSurface.PAGE)
+    return ContactDetailView.objects.get(ticket=ticket)
+
+
+@pytest.mark.parametrize("model", ["exportlog", "contactdetailview"])
+def test_superuser_cannot_add_change_or_delete_audit_rows_in_the_admin(
+    client, superuser, export_row, view_row, model
+):
+    client.force_login(superuser)
+    row = export_row if model == "exportlog" else view_row
+    changelist = client.get(reverse(f"admin:toolkit_{model}_changelist"))
+    assert changelist.status_code == 200
+    assert "delete_selected" not in changelist.content.decode()
+    assert client.get(reverse(f"admin:toolkit_{model}_add")).status_code == 403
+    assert (
+        client.post(reverse(f"admin:toolkit_{model}_delete", args=[row.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    response = client.post(
+        reverse(f"admin:toolkit_{model}_changelist"),
+        {"action": "delete_selected", "_selected_action": [row.pk]},
+    )
+    assert response.status_code in (200, 302)
+    assert type(row).objects.filter(pk=row.pk).exists()
+    # The change page only shows the row.
+    page = client.get(reverse(f"admin:toolkit_{model}_change", args=[row.pk]))
+    assert (
+        page.status_code == 200 and 'type="submit"' not in page.content.decode().split('id="content-main"')[1]
+    )
+
+
+def test_orm_refuses_to_change_or_delete_audit_rows(export_row, view_row):
+    for row in (export_row, view_row):
+        with pytest.raises(AppendOnlyError):
+            row.delete()
+        with pytest.raises(AppendOnlyError):
+            row.save()
+        with pytest.raises(AppendOnlyError):
+            type(row).objects.filter(pk=row.pk).delete()
+        with pytest.raises(AppendOnlyError):
+            type(row).objects.filter(pk=row.pk).update(user=row.user)
+    assert ExportLog.objects.count() == 1 and ContactDetailView.objects.count() == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the database trigger exists on PostgreSQL only"
+)
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM toolkit_exportlog",
+        "UPDATE toolkit_exportlog SET user_id = user_id",
+        "DELETE FROM toolkit_contactdetailview",
+        "UPDATE toolkit_contactdetailview SET user_id = user_id",
+    ],
+)
+def test_postgresql_refuses_raw_update_and_delete(export_row, view_row, statement):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert ExportLog.objects.count() == 1 and ContactDetailView.objects.count() == 1
+
+
+def test_view_log_keeps_one_row_per_user_ticket_surface_and_hour(manager, engineer):
+    ticket = TicketFactory()
+    for _ in range(3):
+        contact_details_viewed(user=manager, tickets=[ticket], surface=ViewSurface.PAGE)
+    contact_details_viewed(user=manager, tickets=[ticket], surface=ViewSurface.ADMIN)
+    assert contact_details_viewed(user=engineer, tickets=[ticket], surface=ViewSurface.PAGE) == []
+    rows = ContactDetailView.objects.all()
+    assert sorted(rows.values_list("surface", flat=True)) == ["admin", "page"]
+    assert all(row.hour == row.viewed_at.replace(minute=0, second=0, microsecond=0) for row in rows)
+    assert all(row.viewed_at <= timezone.now() for row in rows)
