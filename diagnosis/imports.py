@@ -27,7 +27,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import TextChoices
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -44,11 +44,10 @@ from toolkit import sla
 from toolkit.calendar import Calendar, add_clock_minutes
 from toolkit.choices import Priority, ProblemType, Source, Stage
 from toolkit.excel import FORMULA_TRIGGERS
-from toolkit.models import Contact, Customer, SlaPolicy, StageChange, Ticket
+from toolkit.models import Contact, Customer, SlaPolicy, StageChange, Ticket, TicketNumberSequence
 from toolkit.services import (
     TICKET_NUMBER_RE,
-    ticket_number_claim,
-    ticket_numbers_reserve,
+    format_ticket_number,
     truncate_to_minute,
     validate_occurred_at,
 )
@@ -735,25 +734,36 @@ def _number_seq(number: str) -> int:
 def _reserve_numbers(plans: list[_Row]) -> None:
     """Numbers for the rows without one, in one short transaction of its own.
 
-    Intake waits for the day's sequence row only this long, never for the import's save; numbers
-    reserved here are never handed out again, so the two never collide. Numbers given in the file are
-    claimed first (the day's sequence moves past them). Days in order: one lock order for every import.
-    An import that then fails leaves a gap in the numbering, which is harmless.
+    The bulk form of ticket_numbers_reserve and ticket_number_claim: the same per-day sequence rows,
+    locked (in day order, one lock order for every writer) and moved past every number handed out here
+    or given in the file, a few statements for any number of days. Intake waits for a day's row only
+    this long, never for the import's save, and never gets a number the import uses. An import that
+    then fails leaves a gap in the numbering, which is harmless.
     """
-    claimed, wanted = defaultdict(list), defaultdict(list)
+    claimed, wanted = defaultdict(int), defaultdict(list)
     for plan in plans:
         if plan.number:
-            claimed[_number_day(plan.number)].append(plan.number)
+            day = _number_day(plan.number)
+            claimed[day] = max(claimed[day], _number_seq(plan.number))
         else:
             wanted[timezone.localdate(plan.recorded_at)].append(plan)
+    days = sorted(claimed.keys() | wanted.keys())
     with transaction.atomic():
-        for day in sorted(claimed.keys() | wanted.keys()):
-            if day in claimed:
-                ticket_number_claim(number=max(claimed[day], key=_number_seq))
-            if day in wanted:
-                rows = sorted(wanted[day], key=lambda plan: (plan.recorded_at, plan.row_number))
-                for plan, number in zip(rows, ticket_numbers_reserve(day=day, count=len(rows)), strict=True):
-                    plan.number = number
+        TicketNumberSequence.objects.bulk_create(
+            [TicketNumberSequence(day=day) for day in days], ignore_conflicts=True
+        )
+        sequences = {}
+        for chunk in _chunks(days):
+            query = TicketNumberSequence.objects.select_for_update().filter(day__in=chunk).order_by("day")
+            sequences.update((sequence.day, sequence) for sequence in query)
+        for day in days:
+            sequence = sequences[day]
+            last = max(sequence.last_value, claimed.get(day, 0))
+            rows = sorted(wanted.get(day, []), key=lambda plan: (plan.recorded_at, plan.row_number))
+            for seq, plan in enumerate(rows, start=last + 1):
+                plan.number = format_ticket_number(day, seq)
+            sequence.last_value = last + len(rows)
+        sla.update_rows(sequences.values(), ["last_value"])
 
 
 def _chunks(items, size=500):
@@ -818,6 +828,32 @@ def _contacts(details_by_key: dict[tuple[int, str], str], *, importer) -> dict[t
     return found
 
 
+def _history_created(tickets, *, by, at) -> None:
+    """The tickets' "created" history rows (what simple_history writes on save), as one parameterised
+    INSERT run for every row: building a historical model instance per row costs more than the rest of
+    the save. Columns come from the history model; values are parameters."""
+    model = Ticket.history.model
+    fields = [field for field in model._meta.concrete_fields if field.attname != model._meta.pk.attname]
+    extra = {"history_date": at, "history_user_id": by.pk, "history_change_reason": None, "history_type": "+"}
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from the model
+        quote(model._meta.db_table),
+        ", ".join(quote(field.column) for field in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    rows = [
+        [
+            field.get_db_prep_save(
+                extra[field.attname] if field.attname in extra else getattr(ticket, field.attname), connection
+            )
+            for field in fields
+        ]
+        for ticket in tickets
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def _insert(plans: list[_Row], *, importer, now) -> list[Ticket]:
     """Everything the single-ticket path (toolkit.services.ticket_create) writes, for all rows at once."""
     customers = _customers({plan.fields["customer_name"] for plan in plans}, importer=importer)
@@ -862,7 +898,7 @@ def _insert(plans: list[_Row], *, importer, now) -> list[Ticket]:
     calendar = Calendar.load()
     for batch in _chunks(tickets, BATCH_SIZE):
         Ticket.objects.bulk_create(batch)
-        Ticket.history.bulk_history_create(batch, default_user=importer)
+        _history_created(batch, by=importer, at=now)
         # A ticket imported past 新建 went there when it was recorded (its stage history says so, and
         # reopening a closed one resumes its clock from then).
         StageChange.objects.bulk_create(
