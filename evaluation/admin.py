@@ -42,10 +42,22 @@ class ImprovementActionAdmin(SimpleHistoryAdmin):
 class SurveyAdmin(admin.ModelAdmin):
     """Links are made on the evaluation page (the token is shown once there); here they are only read."""
 
-    list_display = ["ticket", "created_at", "expires_at", "used_at", "sent_to"]
-    list_select_related = ["ticket"]
+    list_display = ["ticket", "created_at", "created_by", "delivery", "expires_at", "used_at", "voided_at"]
+    list_select_related = ["ticket", "created_by"]
     search_fields = ["ticket__number"]
-    readonly_fields = ["ticket", "token_hash", "created_by", "created_at", "expires_at", "sent_to", "used_at"]
+    readonly_fields = [
+        "ticket",
+        "token_hash",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "delivery",
+        "sent_to",
+        "used_at",
+        "voided_at",
+        "voided_by",
+        "void_reason",
+    ]
 
     def has_add_permission(self, request):
         return False

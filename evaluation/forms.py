@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from toolkit import roles
 from toolkit.models import Ticket
 
-from .models import SCORE_MAX, SCORE_MIN, ActionStatus, VerificationMethod
+from .models import SCORE_MAX, SCORE_MIN, ActionStatus, SurveyDelivery, VerificationMethod
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -117,7 +117,18 @@ class CloseForm(StyledForm):
 
 
 class SurveyCreateForm(StyledForm):
-    send_email = forms.BooleanField(label=_("Send it to the contact's email address"), required=False)
+    delivery = forms.ChoiceField(label=_("How the link reaches the customer"), choices=SurveyDelivery.choices)
+    reason = forms.CharField(label=_("Why the pending link is replaced"), required=False, max_length=500)
+
+    def __init__(self, *args, has_email: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not has_email:
+            # Without an email address the link can only be shown once, for sending by chat.
+            self.fields["delivery"].choices = [(SurveyDelivery.SHOWN, SurveyDelivery.SHOWN.label)]
+
+
+class SurveyVoidForm(StyledForm):
+    reason = forms.CharField(label=_("Why the link is voided"), max_length=500)
 
 
 SCORE_CHOICES = [(value, str(value)) for value in range(SCORE_MIN, SCORE_MAX + 1)]

@@ -41,6 +41,13 @@ class ActionStatus(models.TextChoices):
     DONE = "done", pgettext_lazy("task status", "Done")
 
 
+class SurveyDelivery(models.TextChoices):
+    """How the link reached the customer. Either way staff never see it again after this moment."""
+
+    EMAIL = "email", _("Sent by email to the contact")
+    SHOWN = "shown", _("Shown once for sending by chat")
+
+
 def default_survey_expiry():
     return timezone.now() + timedelta(days=SURVEY_VALID_DAYS)
 
@@ -200,7 +207,11 @@ class ImprovementAction(models.Model):
 
 
 class Survey(models.Model):
-    """One private survey link. Only the SHA-256 of the token is stored."""
+    """One private survey link. Only the SHA-256 of the token is stored.
+
+    Who made it, when and how it went out (``delivery``) are recorded; so are who voided it, when and
+    why (see services.survey_void: a pending link is never voided silently).
+    """
 
     ticket = models.ForeignKey(
         "toolkit.Ticket", verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="surveys"
@@ -211,13 +222,27 @@ class Survey(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), default=default_survey_expiry)
+    delivery = models.CharField(
+        _("delivery"), max_length=10, choices=SurveyDelivery.choices, default=SurveyDelivery.EMAIL
+    )
     sent_to = models.EmailField(_("sent to"), blank=True)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    void_reason = models.CharField(_("reason for voiding"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("survey link")
         verbose_name_plural = _("survey links")
+        permissions = [("void_survey", _("Can void or replace any pending survey link"))]
         indexes = [
             models.Index(fields=["ticket", "-created_at"], name="evaluation_survey_ticket_idx"),
         ]
@@ -227,7 +252,7 @@ class Survey(models.Model):
 
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
-        return self.used_at is None and self.expires_at > now
+        return self.used_at is None and self.voided_at is None and self.expires_at > now
 
 
 class SurveyResponse(models.Model):

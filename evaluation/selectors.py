@@ -226,7 +226,7 @@ def actions_of(ticket: Ticket) -> QuerySet[ImprovementAction]:
 def surveys_of(ticket: Ticket) -> QuerySet[Survey]:
     return (
         Survey.objects.filter(ticket=ticket)
-        .select_related("created_by", "response")
+        .select_related("created_by", "voided_by", "response")
         .order_by("-created_at", "-id")
     )
 

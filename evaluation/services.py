@@ -3,14 +3,16 @@
 import hashlib
 import logging
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -28,6 +30,7 @@ from .models import (
     ImprovementAction,
     Recurrence,
     Survey,
+    SurveyDelivery,
     SurveyResponse,
     Verification,
 )
@@ -202,16 +205,33 @@ def action_done(*, action: ImprovementAction, by) -> ImprovementAction:
 
 
 # ---------------------------------------------------------------- survey links
+#
+# The answer must come from the customer, so no one on the team keeps the link: it is e-mailed to the
+# contact, or shown once to the person who made it for sending by chat (recorded as such). A ticket
+# has at most one pending link; replacing or voiding it needs a reason and is for the ticket's owner or
+# a manager (``evaluation.void_survey``), recorded on the link. Once the customer has answered, no new
+# link is made for the ticket (an extra answer would count in CSAT). Answers from a browser signed in
+# to the service desk are refused.
+
+VOID_PERMISSION = "evaluation.void_survey"
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def survey_url(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("survey:answer", kwargs={"token": token})
+
+
 @dataclass
 class NewSurvey:
     survey: Survey
-    token: str  # shown once; never stored
+    token: str  # never stored; for the caller to show once when survey.delivery is SHOWN
+
+    @property
+    def url(self) -> str:
+        return survey_url(self.token)
 
 
 def contact_email(ticket: Ticket) -> str:
@@ -224,13 +244,92 @@ def contact_email(ticket: Ticket) -> str:
     return value
 
 
+def user_can_void_survey(user, ticket: Ticket) -> bool:
+    """The ticket's owner or a manager may void or replace its pending link."""
+    return user.has_perm(VOID_PERMISSION) or (user.pk is not None and ticket.owner_id == user.pk)
+
+
+def pending_survey(ticket: Ticket, *, now=None) -> Survey | None:
+    """The ticket's link the customer can still answer, if any."""
+    now = now or timezone.now()
+    return (
+        Survey.objects.filter(ticket=ticket, used_at__isnull=True, voided_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _void(survey: Survey, *, ticket: Ticket, by, reason: str, now, reason_missing: str) -> None:
+    reason = (reason or "").strip()
+    if not user_can_void_survey(by, ticket):
+        raise ValidationError(
+            _("Only the ticket's owner or a manager can void the customer's pending survey link."),
+            code="void_forbidden",
+        )
+    if not reason:
+        raise ValidationError({"reason": reason_missing}, code="void_reason")
+    Survey.objects.filter(pk=survey.pk).update(voided_at=now, voided_by=by, void_reason=reason[:500])
+
+
+def _send(survey: Survey, *, url: str, address: str) -> None:
+    days = max(1, round((survey.expires_at - survey.created_at).total_seconds() / 86400))
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("How satisfied are you with our service?")
+        body = _(
+            "Hello,\n\nthank you for working with our service team. Please tell us how we did: the "
+            "survey takes one minute.\n\n%(url)s\n\nThe link works once and for %(days)d days.\n"
+        ) % {"url": url, "days": days}
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    except (OSError, smtplib.SMTPException):
+        logger.warning(
+            "Survey link for ticket %s: the email could not be sent", survey.ticket_id, exc_info=True
+        )
+        raise ValidationError(
+            _("The email could not be sent; no link was made. Try again later."), code="mail_failed"
+        ) from None
+
+
 @transaction.atomic
-def survey_create(*, ticket: Ticket, by, valid_days: int = SURVEY_VALID_DAYS, now=None) -> NewSurvey:
-    """A new private link. Older unused links of the ticket stop working (they expire now)."""
+def survey_create(
+    *,
+    ticket: Ticket,
+    by,
+    delivery: str,
+    replace_reason: str = "",
+    valid_days: int = SURVEY_VALID_DAYS,
+    now=None,
+) -> NewSurvey:
+    """A new private link, e-mailed to the contact (``SurveyDelivery.EMAIL``) or to be shown once to
+    ``by`` for sending by chat (``SurveyDelivery.SHOWN``). A pending link is replaced only with a
+    ``replace_reason`` by the ticket's owner or a manager; nothing is saved if the email fails."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)  # one pending link per ticket
     if ticket.stage == Stage.CANCELLED:
         raise ValidationError(_("The ticket is cancelled: no survey can be sent."))
+    if delivery not in SurveyDelivery.values:
+        raise ValidationError({"delivery": _("Choose how the link reaches the customer.")})
     now = now or timezone.now()
-    Survey.objects.filter(ticket=ticket, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    if Survey.objects.filter(ticket=ticket, used_at__isnull=False).exists():
+        raise ValidationError(
+            _("The customer has answered the survey for this ticket already."), code="answered"
+        )
+    address = ""
+    if delivery == SurveyDelivery.EMAIL:
+        address = contact_email(ticket)
+        if not address:
+            raise ValidationError(
+                _("The ticket's contact details are not an email address."), code="no_email"
+            )
+    pending = pending_survey(ticket, now=now)
+    if pending is not None:
+        _void(
+            pending,
+            ticket=ticket,
+            by=by,
+            reason=replace_reason,
+            now=now,
+            reason_missing=_("The customer has a pending link: say why a new one replaces it."),
+        )
     token = secrets.token_urlsafe(32)
     survey = Survey.objects.create(
         ticket=ticket,
@@ -238,52 +337,65 @@ def survey_create(*, ticket: Ticket, by, valid_days: int = SURVEY_VALID_DAYS, no
         created_by=by,
         created_at=now,
         expires_at=now + timedelta(days=valid_days),
+        delivery=delivery,
+        sent_to=address,
     )
+    if address:
+        _send(survey, url=survey_url(token), address=address)
     return NewSurvey(survey=survey, token=token)
 
 
-def survey_send(*, new_survey: NewSurvey, url: str) -> str:
-    """Email the link to the ticket's contact address (if it is one); return the address used."""
-    ticket = new_survey.survey.ticket
-    address = contact_email(ticket)
-    if not address:
-        raise ValidationError(_("The ticket's contact details are not an email address."))
-    days = max(
-        1, round((new_survey.survey.expires_at - new_survey.survey.created_at).total_seconds() / 86400)
+@transaction.atomic
+def survey_void(*, survey: Survey, by, reason: str, now=None) -> Survey:
+    """Stop a pending link (sent to the wrong address, the customer asked…): owner or manager, with a
+    reason, recorded on the link."""
+    ticket = Ticket.objects.select_for_update().get(pk=survey.ticket_id)
+    now = now or timezone.now()
+    survey = Survey.objects.get(pk=survey.pk)
+    if not survey.is_usable(now):
+        raise ValidationError(_("This link is no longer pending."), code="not_pending")
+    _void(
+        survey, ticket=ticket, by=by, reason=reason, now=now, reason_missing=_("Say why the link is voided.")
     )
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("How satisfied are you with our service?")
-        body = _(
-            "Hello,\n\nthank you for working with our service team. Please tell us how we did: the "
-            "survey takes one minute.\n\n%(url)s\n\nThe link works once and for %(days)d days.\n"
-        ) % {"url": url, "days": days}
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-    Survey.objects.filter(pk=new_survey.survey.pk).update(sent_to=address)
-    new_survey.survey.sent_to = address
-    return address
+    survey.refresh_from_db()
+    return survey
 
 
 def survey_find_usable(token: str, *, now=None) -> Survey | None:
-    """The survey of a token if it may still be answered; None for unknown, used or expired alike."""
+    """The survey of a token if it may still be answered; None for unknown, used, voided or expired
+    alike."""
     if not token or len(token) > 100:
         return None
     now = now or timezone.now()
     return Survey.objects.filter(
-        token_hash=hash_token(token), used_at__isnull=True, expires_at__gt=now
+        token_hash=hash_token(token), used_at__isnull=True, voided_at__isnull=True, expires_at__gt=now
     ).first()
 
 
-def survey_submit(*, token: str, answers: dict, now=None) -> SurveyResponse | None:
-    """Store the answer if the link is still usable; None otherwise. The link is claimed with a
+def survey_check_respondent(user) -> None:
+    """Refuse anyone signed in: the team's users (the engineer being rated among them) never answer."""
+    if user is not None and user.is_authenticated:
+        raise PermissionDenied(
+            _(
+                "This survey is for the customer. It cannot be answered from a browser that is signed in "
+                "to the service desk."
+            )
+        )
+
+
+def survey_submit(*, token: str, answers: dict, user=None, now=None) -> SurveyResponse | None:
+    """Store the answer if the link is still usable; None otherwise. ``user`` is the request's user:
+    a signed-in one is refused (PermissionDenied) and nothing is saved. The link is claimed with a
     conditional UPDATE, so of two simultaneous submits exactly one stores a response."""
+    survey_check_respondent(user)
     now = now or timezone.now()
     with transaction.atomic():
         survey = survey_find_usable(token, now=now)
         if survey is None:
             return None
-        claimed = Survey.objects.filter(pk=survey.pk, used_at__isnull=True, expires_at__gt=now).update(
-            used_at=now
-        )
+        claimed = Survey.objects.filter(
+            pk=survey.pk, used_at__isnull=True, voided_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
         if claimed != 1:
             return None
         return SurveyResponse.objects.create(

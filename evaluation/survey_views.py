@@ -1,11 +1,13 @@
 """The customer's survey: public (no login), private link, single use, reveals nothing.
 
-Unknown, used and expired links all get the same page with the same status, byte for byte. GET only
-shows the form (mail scanners open links); only a valid POST answers. Lookups and submissions are rate
-limited per client IP.
+Unknown, used, voided and expired links all get the same page with the same status, byte for byte. GET
+only shows the form (mail scanners open links); only a valid POST answers. Lookups and submissions are
+rate limited per client address and per link (see ratelimit). A browser signed in to the service desk
+gets neither the form nor a look at the link: the answer must come from the customer.
 """
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,6 +17,7 @@ from .forms import SurveyAnswerForm
 
 UNAVAILABLE_STATUS = 404
 TOO_MANY_STATUS = 429
+STAFF_REFUSED_STATUS = 403
 
 
 def _private(response):
@@ -36,13 +39,19 @@ def _too_many(request):
     return _private(render(request, "evaluation/survey/too_many.html", status=TOO_MANY_STATUS))
 
 
+def _staff_refused(request):
+    return _private(render(request, "evaluation/survey/staff_refused.html", status=STAFF_REFUSED_STATUS))
+
+
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey(request, token):
-    if not ratelimit.allow(request, "survey_lookup"):
-        return _too_many(request)
-    if request.method == "POST" and not ratelimit.allow(request, "survey_submit"):
+    try:
+        services.survey_check_respondent(request.user)
+    except PermissionDenied:
+        return _staff_refused(request)
+    if not ratelimit.allow_survey(request, token):
         return _too_many(request)
     if services.survey_find_usable(token) is None:
         return _unavailable(request)
@@ -50,7 +59,11 @@ def survey(request, token):
     if request.method == "POST":
         form = SurveyAnswerForm(request.POST)
         if form.is_valid():
-            if services.survey_submit(token=token, answers=form.cleaned_data) is None:
+            try:
+                answer = services.survey_submit(token=token, answers=form.cleaned_data, user=request.user)
+            except PermissionDenied:
+                return _staff_refused(request)
+            if answer is None:
                 return _unavailable(request)
             return _private(redirect("survey:thanks"))
         status = 400

@@ -19,4 +19,5 @@ urlpatterns = [
     path("<str:number>/actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
     path("<str:number>/actions/<int:pk>/done/", views.action_done, name="action_done"),
     path("<str:number>/surveys/", views.survey_create, name="survey_create"),
+    path("<str:number>/surveys/<int:pk>/void/", views.survey_void, name="survey_void"),
 ]

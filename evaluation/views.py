@@ -3,7 +3,6 @@ htmx, or redirects back to the page without JavaScript (see toolkit.pages)."""
 
 import re
 
-from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseBadRequest
@@ -11,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from toolkit.choices import Stage
@@ -27,9 +27,10 @@ from .forms import (
     FollowUpForm,
     RecurrenceForm,
     SurveyCreateForm,
+    SurveyVoidForm,
     VerificationForm,
 )
-from .models import FollowUp, ImprovementAction, Recurrence
+from .models import FollowUp, ImprovementAction, Recurrence, Survey, SurveyDelivery
 from .selectors import (
     VIEW_PERMISSION,
     actions_of,
@@ -66,10 +67,6 @@ def _url(name, ticket, **kwargs):
     return reverse(f"evaluation:{name}", kwargs={"number": ticket.number, **kwargs})
 
 
-def survey_url(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("survey:answer", kwargs={"token": token})
-
-
 def _local_minute(value):
     return timezone.localtime(value).replace(second=0, microsecond=0, tzinfo=None).strftime(DATETIME_LOCAL)
 
@@ -88,6 +85,10 @@ def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
     email = services.contact_email(ticket)
     if email and not can_see_contact_details(request.user, ticket):
         email = mask_contact_details(email)
+    surveys = list(surveys_of(ticket))
+    now = timezone.now()
+    pending = next((survey for survey in surveys if survey.is_usable(now)), None)
+    can_void_survey = services.user_can_void_survey(request.user, ticket)
     verification_form = forms.pop("verification_form", None) or VerificationForm(
         initial={
             "method": verification.method if verification else "",
@@ -112,9 +113,12 @@ def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
         "candidates": list(recurrence_candidates(ticket, reference_time=reference)),
         "reference_time": reference,
         "actions": list(actions_of(ticket)),
-        "surveys": list(surveys_of(ticket)),
+        "surveys": surveys,
+        "pending_survey": pending,
+        "survey_answered": any(survey.used_at for survey in surveys),
+        "can_void_survey": can_void_survey,
         "contact_email": email,
-        "now": timezone.now(),
+        "now": now,
         "can_verify": ticket.stage != Stage.CANCELLED and {VERIFY, CHANGE_VERIFICATION} <= perms,
         "can_close": verification is not None and ticket.is_open and CHANGE_VERIFICATION in perms,
         "can_add_follow_up": ADD_FOLLOW_UP in perms,
@@ -123,7 +127,10 @@ def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
         "can_unlink": DELETE_RECURRENCE in perms,
         "can_add_action": ADD_ACTION in perms,
         "can_change_action": CHANGE_ACTION in perms,
-        "can_survey": ADD_SURVEY in perms and ticket.stage != Stage.CANCELLED,
+        "can_survey": ADD_SURVEY in perms
+        and ticket.stage != Stage.CANCELLED
+        and not any(survey.used_at for survey in surveys)
+        and (pending is None or can_void_survey),
         "can_export": exports.EXPORT_PERMISSION in perms,
         "verification_form": verification_form,
         "follow_up_form": follow_up_form,
@@ -136,7 +143,11 @@ def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
         "action_edit_form": action_editing,
         "action_editing_pk": action_editing.action_pk if action_editing is not None else None,
         "survey_form": forms.pop("survey_form", None)
-        or SurveyCreateForm(initial={"send_email": bool(email)}),
+        or SurveyCreateForm(
+            has_email=bool(email),
+            initial={"delivery": SurveyDelivery.EMAIL if email else SurveyDelivery.SHOWN},
+        ),
+        "survey_void_form": forms.pop("survey_void_form", None) or SurveyVoidForm(),
         "new_link": forms.pop("new_link", ""),
         "close_form": forms.pop("close_form", None) or CloseForm(),
         "errors": errors or {},
@@ -354,27 +365,48 @@ def action_done(request, number, pk):
 # ---------------------------------------------------------------- survey links
 
 
+@never_cache
 @require_POST
 @view_required
 def survey_create(request, number):
-    """The new link is shown once, in this answer (only its hash is stored): no redirect, even without
-    JavaScript."""
+    """A link e-mailed to the contact, or shown once in this answer for sending by chat (only its hash is
+    stored, and nobody sees it again): no redirect for the latter, even without JavaScript."""
     require(request, ADD_SURVEY)
     ticket = _ticket(number)
-    form = SurveyCreateForm(request.POST)
-    if not form.is_valid():
-        return page.failed(request, ticket, survey_form=form)
-    try:
-        new = services.survey_create(ticket=ticket, by=request.user)
-        url = survey_url(new.token)
-        if form.cleaned_data["send_email"]:
-            services.survey_send(new_survey=new, url=url)
-            notice = _("Survey link created and sent by email.")
+    form = SurveyCreateForm(request.POST, has_email=bool(services.contact_email(ticket)))
+    if form.is_valid():
+        try:
+            new = services.survey_create(
+                ticket=ticket,
+                by=request.user,
+                delivery=form.cleaned_data["delivery"],
+                replace_reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
-            notice = _("Survey link created. Copy it now: it is shown only once.")
-    except ValidationError as error:
-        return _failed(request, ticket, section="survey", error=error, survey_form=form)
-    return _render(request, ticket, notice=notice, new_link=url)
+            if new.survey.delivery == SurveyDelivery.EMAIL:
+                return page.done(request, ticket, _("Survey link sent to the contact by email."))
+            notice = _("Survey link created. Copy it now and send it to the customer: it is shown only once.")
+            return _render(request, ticket, notice=notice, new_link=new.url)
+    return page.failed(request, ticket, survey_form=form)
+
+
+@require_POST
+@view_required
+def survey_void(request, number, pk):
+    require(request, ADD_SURVEY)
+    ticket = _ticket(number)
+    survey = get_object_or_404(Survey, pk=pk, ticket=ticket)
+    form = SurveyVoidForm(request.POST)
+    return page.save_form(
+        request,
+        ticket,
+        form,
+        save=lambda data: services.survey_void(survey=survey, by=request.user, reason=data["reason"]),
+        notice=_("Survey link voided."),
+        form_key="survey_void_form",
+    )
 
 
 # ---------------------------------------------------------------- exports

@@ -158,12 +158,22 @@ def article_page(*, q: str = "", type: str = "", tag: str = "", status: str = ""
     return result
 
 
+def article_writer_ids(article: Article) -> set[int]:
+    """The author and everyone who saved a version of the content: none of them may publish it
+    (four-eyes: a second reviewer publishes what a reviewer wrote)."""
+    writers = set(ArticleVersion.objects.filter(article_id=article.pk).values_list("saved_by_id", flat=True))
+    return writers | {article.author_id}
+
+
 def workflow_actions(user, article: Article) -> dict:
     """Which review buttons the user gets on the article's page."""
     status, reviewer = article.status, user_can_publish(user)
+    publishable = reviewer and status in (ArticleStatus.DRAFT, ArticleStatus.IN_REVIEW)
+    own = publishable and user.pk in article_writer_ids(article)
     return {
         "can_submit": status == ArticleStatus.DRAFT and user.has_perm(CHANGE_PERMISSION),
-        "can_publish": reviewer and status in (ArticleStatus.DRAFT, ArticleStatus.IN_REVIEW),
+        "can_publish": publishable and not own,
+        "own_article": own,
         "can_return": reviewer and status == ArticleStatus.IN_REVIEW,
         "can_archive": reviewer and status != ArticleStatus.ARCHIVED,
     }

@@ -22,6 +22,7 @@ from .models import (
     Tag,
     TicketSearchDoc,
 )
+from .selectors import article_writer_ids
 
 PUBLISH_PERMISSION = "knowledge.publish_article"
 RESOLVED_STAGES = (Stage.EVALUATION, Stage.CLOSED)
@@ -224,8 +225,18 @@ def _require_reviewer(by: User) -> None:
 
 @transaction.atomic
 def article_publish(*, article: Article, by: User) -> Article:
-    """In review (or a draft, by a reviewer directly) → published, by a reviewer."""
+    """In review (or a draft, by a reviewer directly) → published, by a reviewer who neither wrote nor
+    edited it (four-eyes; no override: another manager or an admin publishes it)."""
     _require_reviewer(by)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    if by.pk in article_writer_ids(article):
+        raise ValidationError(
+            _(
+                "You wrote or edited this article: another manager or an administrator must review and "
+                "publish it."
+            ),
+            code="own_article",
+        )
     return _move(
         article,
         allowed_from=[ArticleStatus.DRAFT, ArticleStatus.IN_REVIEW],

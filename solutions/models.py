@@ -8,7 +8,8 @@ Weighted total of an option (computed in SQL by ``selectors.options_ranked``):
 so a total lies between 1.00 and 5.00 once every criterion is scored. Best first: total descending,
 then the option's label (A before B).
 
-Workflow (``services``): draft → submitted → approved / rejected. A rejected design is back in the
+Workflow (``services``): draft → submitted → approved / rejected; nobody who wrote any part of the design
+(``DesignAuthor``) may decide on it. A rejected design is back in the
 engineers' hands: it can be edited and resubmitted exactly like a draft. While a design is submitted or
 approved, the options, criteria, scores, coverage, chosen option and rollback plan are locked; the risk
 register stays editable, because risks keep being managed through implementation.
@@ -144,6 +145,33 @@ class SolutionDesign(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in DesignStatus.editable()
+
+
+class DesignAuthor(models.Model):
+    """Someone who wrote part of a ticket's design: an option, the criteria, scores, coverage, the chosen
+    option, the rollback plan, or who submitted it. Four-eyes: none of them may decide on the design.
+    Written by every design-changing service (not the risk register, which stays open to reviewers)."""
+
+    ticket = models.ForeignKey(
+        "toolkit.Ticket", verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="solution_authors"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    first_at = models.DateTimeField(_("first change"), default=timezone.now)
+    last_at = models.DateTimeField(_("last change"), default=timezone.now)
+
+    class Meta:
+        db_table = "solutions_author"
+        verbose_name = _("design author")
+        verbose_name_plural = _("design authors")
+        constraints = [
+            # Also the index for "authors of this ticket's design" (ticket_id first).
+            models.UniqueConstraint(fields=["ticket", "user"], name="solutions_author_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id}/{self.user_id}"
 
 
 class SolutionOption(models.Model):

@@ -4,7 +4,7 @@ the export rank options the same way; the matrices are built in one pass over ro
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from requirements_analysis.models import MoSCoW
@@ -16,6 +16,7 @@ from .models import (
     Coverage,
     CoverageLevel,
     Criterion,
+    DesignAuthor,
     DesignStatus,
     Risk,
     Score,
@@ -259,10 +260,33 @@ def user_can_approve(user) -> bool:
     return user.has_perm(APPROVE_PERMISSION)
 
 
-def designs_awaiting_decision() -> QuerySet[SolutionDesign]:
-    """The managers' queue: submitted designs, oldest first, with what the list shows (one query)."""
-    return (
+def design_author_ids(ticket_id: int) -> set[int]:
+    """Everyone who wrote part of the ticket's design: recorded authors, the options' creators (also those
+    made outside the services) and the submitter. Four-eyes: none of them may decide on it."""
+    authors = set(DesignAuthor.objects.filter(ticket_id=ticket_id).values_list("user_id", flat=True))
+    authors |= set(SolutionOption.objects.filter(ticket_id=ticket_id).values_list("created_by_id", flat=True))
+    submitter = SolutionDesign.objects.filter(ticket_id=ticket_id).values_list("submitted_by_id", flat=True)
+    authors |= {pk for pk in submitter if pk is not None}
+    return authors
+
+
+def user_can_decide(user, ticket_id: int) -> bool:
+    """May `user` approve or reject this ticket's design? Managers who wrote none of it."""
+    return user_can_approve(user) and user.pk not in design_author_ids(ticket_id)
+
+
+def designs_awaiting_decision(user=None) -> QuerySet[SolutionDesign]:
+    """The managers' queue: submitted designs, oldest first, with what the list shows (one query);
+    ``authored_by_me`` marks those `user` worked on, which another manager must decide."""
+    queryset = (
         SolutionDesign.objects.filter(status=DesignStatus.SUBMITTED)
         .select_related("ticket__customer", "ticket__owner", "submitted_by", "chosen_option")
         .order_by("submitted_at", "pk")
     )
+    if user is not None:
+        mine_option = SolutionOption.objects.filter(ticket=OuterRef("ticket"), created_by=user.pk)
+        author = DesignAuthor.objects.filter(ticket=OuterRef("ticket"), user=user.pk)
+        queryset = queryset.annotate(
+            authored_by_me=Exists(author) | Exists(mine_option) | Q(submitted_by=user.pk)
+        )
+    return queryset

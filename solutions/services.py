@@ -6,7 +6,8 @@ Rules enforced here (and shown as form errors by the views):
 - scores are 1–5; coverage and scores only link rows of the same ticket;
 - submitting needs a chosen option scored on every criterion;
 - only holders of ``solutions.approve_solutiondesign`` (managers, admins) approve or reject, never a
-  design they submitted themselves; rejecting needs a comment;
+  design they wrote any part of (four-eyes: every design-changing write here records its author in
+  ``DesignAuthor``; see ``selectors.design_author_ids``); rejecting needs a comment;
 - approval moves the ticket to Implementation through ``toolkit.services.ticket_change_stage``, so the
   ticket's history shows who approved, when and why; rejection hands the design back for rework;
 - while submitted or approved, options, criteria, scores, coverage, the choice and the rollback plan
@@ -36,6 +37,7 @@ from .models import (
     CoverageLevel,
     Criterion,
     CriterionKey,
+    DesignAuthor,
     DesignStatus,
     Risk,
     Score,
@@ -43,7 +45,7 @@ from .models import (
     SolutionOption,
     option_label,
 )
-from .selectors import APPROVE_PERMISSION, criteria_of, options_ranked
+from .selectors import APPROVE_PERMISSION, criteria_of, design_author_ids, options_ranked
 
 OPTION_FIELDS = (
     "approach",
@@ -75,6 +77,13 @@ def design_get_or_create(*, ticket: Ticket) -> SolutionDesign:
             for position, (key, weight) in enumerate(DEFAULT_CRITERIA)
         )
     return design
+
+
+def _authored(ticket: Ticket, by) -> None:
+    """Record that `by` wrote part of the design (callers hold the design row's lock, so no race)."""
+    now = timezone.now()
+    if not DesignAuthor.objects.filter(ticket=ticket, user=by).update(last_at=now):
+        DesignAuthor.objects.create(ticket=ticket, user=by, first_at=now, last_at=now)
 
 
 def _locked_design(ticket: Ticket, *, for_edit: bool = True) -> SolutionDesign:
@@ -126,6 +135,7 @@ def option_create(*, ticket: Ticket, by, **fields) -> SolutionOption:
     )
     option.full_clean()
     _save(option, by)
+    _authored(ticket, by)
     return option
 
 
@@ -140,6 +150,7 @@ def option_update(*, option: SolutionOption, by, **changes) -> SolutionOption:
         setattr(option, name, value)
     option.full_clean()
     _save(option, by)
+    _authored(option.ticket, by)
     return option
 
 
@@ -151,6 +162,7 @@ def option_delete(*, option: SolutionOption, by) -> None:
         _save(design, by, "chosen option deleted")
     option._history_user = by
     option.delete()
+    _authored(option.ticket, by)
 
 
 @transaction.atomic
@@ -161,6 +173,7 @@ def option_choose(*, ticket: Ticket, option: SolutionOption | None, by) -> Solut
         raise ValidationError(_("This option belongs to another ticket."))
     design.chosen_option = option
     _save(design, by, "option chosen")
+    _authored(ticket, by)
     return design
 
 
@@ -226,6 +239,7 @@ def criteria_replace(*, ticket: Ticket, rows: list[dict], by) -> list[Criterion]
         criterion.position = position
         _save(criterion, by)
         saved.append(criterion)
+    _authored(ticket, by)
     return saved
 
 
@@ -252,6 +266,8 @@ def scores_save(*, ticket: Ticket, values: dict, by) -> int:
         )
     for option_id, criterion_id in to_clear:
         Score.objects.filter(option_id=option_id, criterion_id=criterion_id).delete()
+    if to_set or to_clear:
+        _authored(ticket, by)
     return len(to_set)
 
 
@@ -282,6 +298,8 @@ def coverage_save(*, ticket: Ticket, values: dict, requirement_ids: set, by) -> 
         )
     for option_id, requirement_id in to_clear:
         Coverage.objects.filter(option_id=option_id, requirement_id=requirement_id).delete()
+    if to_set or to_clear:
+        _authored(ticket, by)
     return len(to_set)
 
 
@@ -321,6 +339,7 @@ def rollback_plan_save(*, ticket: Ticket, text: str, by) -> SolutionDesign:
     design = _locked_design(ticket)
     design.rollback_plan = (text or "").strip()
     _save(design, by, "rollback plan")
+    _authored(ticket, by)
     return design
 
 
@@ -352,6 +371,7 @@ def design_submit(*, ticket: Ticket, by) -> SolutionDesign:
     design.submitted_by = by
     design.submitted_at = timezone.now()
     _save(design, by, "submitted")
+    _authored(ticket, by)
     return design
 
 
@@ -363,9 +383,13 @@ def _check_decider(design: SolutionDesign, by) -> None:
             _("Only a submitted design can be decided; this one is %(status)s.")
             % {"status": DesignStatus(design.status).label}
         )
-    if design.submitted_by_id == by.pk:
+    if by.pk in design_author_ids(design.ticket_id):
         raise ValidationError(
-            _("You submitted this design yourself: another manager must decide on it."), code="own_design"
+            _(
+                "You worked on this design (its options, criteria, scores, coverage or submission): "
+                "another manager must decide on it."
+            ),
+            code="own_design",
         )
 
 

@@ -25,7 +25,7 @@ from .forms import (
     ScoreMatrixForm,
     criterion_formset,
 )
-from .models import Risk, SolutionOption
+from .models import DesignStatus, Risk, SolutionOption
 from .selectors import (
     APPROVE_PERMISSION,
     comparison,
@@ -34,6 +34,7 @@ from .selectors import (
     designs_awaiting_decision,
     risks_of,
     user_can_approve,
+    user_can_decide,
 )
 
 VIEW = "solutions.view_solutionoption"
@@ -128,6 +129,7 @@ def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
         "can_edit_risk": ticket.is_open and CHANGE_RISK in perms,
         "can_delete_risk": ticket.is_open and DELETE_RISK in perms,
         "can_approve": user_can_approve(request.user),
+        "can_decide": design.status == DesignStatus.SUBMITTED and user_can_decide(request.user, ticket.pk),
         "can_export": exports.EXPORT_PERMISSION in perms,
         "option_form": forms.pop("option_form", None) or _option_form(ticket),
         "option_edit_form": option_editing,
@@ -175,7 +177,9 @@ def _failed(request, ticket, *, section="", error=None, **forms):
 @require_GET
 @permission_required(APPROVE_PERMISSION, raise_exception=True)
 def approval_queue(request):
-    return render(request, "solutions/approvals.html", {"designs": list(designs_awaiting_decision())})
+    return render(
+        request, "solutions/approvals.html", {"designs": list(designs_awaiting_decision(request.user))}
+    )
 
 
 @require_GET

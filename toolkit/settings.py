@@ -6,6 +6,7 @@ when it is misconfigured.
 """
 
 import importlib.util
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -221,6 +222,15 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"
 # How long a background job (its report, its files) is kept, in hours.
 JOB_RETENTION_HOURS = env.int("JOB_RETENTION_HOURS", default=24)
+
+# Reverse proxies whose X-Forwarded-For names the client (IPs or CIDR networks, comma-separated); see
+# toolkit/client_address.py. Empty: the connecting address is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from None
 
 # Largest Excel file accepted by the import page.
 TICKET_IMPORT_MAX_BYTES = env.int("TICKET_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

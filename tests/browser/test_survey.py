@@ -1,8 +1,10 @@
 """The customer's survey on a phone: tap the five scores, write a comment, submit, see the thanks page.
-And the engineer's side: verify the resolution and create the link on the evaluation page (htmx)."""
+And the engineer's side: verify the resolution and create the link on the evaluation page (htmx); the
+link is shown once, for sending by chat, and the engineer's own signed-in browser cannot answer it."""
 
 import os
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -37,7 +39,7 @@ def _shot(tab, name):
 
 def test_customer_answers_the_survey_on_a_phone(phone, engineer):
     ticket = TicketFactory(owner=engineer, stage="evaluation")
-    new = services.survey_create(ticket=ticket, by=engineer)
+    new = services.survey_create(ticket=ticket, by=engineer, delivery="shown")
 
     phone.goto(reverse("survey:answer", kwargs={"token": new.token}))
     expect(phone.locator("#survey-form")).to_be_visible()
@@ -89,6 +91,10 @@ def test_engineer_verifies_and_creates_a_survey_link(page, log_in, engineer):
     expect(page.locator("#verification-summary")).to_be_visible()
     assert Verification.objects.get().method == "remote_test"
 
+    # No e-mail address on this ticket: the link can only be shown once, to send by chat.
+    assert page.locator("#id_surveycreateform_delivery option").all_inner_texts() == [
+        "只显示一次,用于通过聊天发送"
+    ]
     with page.expect_response(lambda response: "/surveys/" in response.url):
         page.click("#survey-create-form button[type=submit]")
     link = page.locator("#survey-link-input").input_value()
@@ -99,3 +105,14 @@ def test_engineer_verifies_and_creates_a_survey_link(page, log_in, engineer):
     assert page.evaluate("navigator.clipboard.readText()") == link
     assert Survey.objects.count() == 1
     _shot(page, "evaluation-page")
+
+    # Shown once: after a reload only the link's state is left, and how it went out.
+    page.reload()
+    expect(page.locator("#survey-link-input")).to_have_count(0)
+    assert "/survey/" not in page.content()
+    expect(page.locator("#survey-list .survey-delivery")).to_have_text("只显示一次,用于通过聊天发送")
+    # The engineer's own signed-in browser cannot answer it.
+    response = page.goto(urlsplit(link).path)  # the link starts with SITE_URL, not the live server
+    assert response.status == 403
+    expect(page.locator("#survey-staff-refused")).to_be_visible()
+    expect(page.locator("#survey-form")).to_have_count(0)

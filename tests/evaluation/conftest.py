@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from evaluation import services
+from evaluation.models import SurveyDelivery
 from tests.factories import CustomerFactory, TicketFactory
 
 
@@ -32,7 +33,7 @@ def ticket(engineer, customer):
 
 @pytest.fixture
 def new_survey(ticket, engineer):
-    return services.survey_create(ticket=ticket, by=engineer)
+    return services.survey_create(ticket=ticket, by=engineer, delivery=SurveyDelivery.SHOWN)
 
 
 ANSWERS = {

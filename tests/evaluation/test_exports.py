@@ -51,7 +51,7 @@ def march(ticket, engineer, customer):
         due_at=at(2026, 3, 1, 10),
         met_at=at(2026, 3, 1, 9) + timedelta(minutes=20),
     )
-    new = services.survey_create(ticket=ticket, by=engineer)
+    new = services.survey_create(ticket=ticket, by=engineer, delivery="shown")
     services.survey_submit(
         token=new.token,
         answers={

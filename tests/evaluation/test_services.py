@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from evaluation import services
-from evaluation.models import FollowUp, Recurrence, Verification, VerificationMethod
+from evaluation.models import FollowUp, Recurrence, Survey, Verification, VerificationMethod
 from evaluation.reminders import follow_up_scan
 from evaluation.selectors import evaluation_panel, recurrence_candidates, ticket_results
 from requirements_analysis.models import MoSCoW
@@ -88,7 +88,7 @@ def test_results_on_known_data(ticket, engineer):
             new_ticket=TicketFactory(customer=ticket.customer, owner=engineer),
             detected_by=engineer,
         )
-    new = services.survey_create(ticket=ticket, by=engineer)
+    new = services.survey_create(ticket=ticket, by=engineer, delivery="shown")
     services.survey_submit(token=new.token, answers={k: int(v) for k, v in ANSWERS.items() if k != "comment"})
 
     results = ticket_results(ticket)
@@ -300,12 +300,11 @@ def test_follow_up_scan_runs_from_the_periodic_task(ticket, engineer):
 
 
 def test_survey_sent_by_email_in_chinese(ticket, engineer):
-    new = services.survey_create(ticket=ticket, by=engineer)
-    url = f"http://testserver/survey/{new.token}/"
-    assert services.survey_send(new_survey=new, url=url) == "wang@tsa.example.com"
+    new = services.survey_create(ticket=ticket, by=engineer, delivery="email")
     message = mail.outbox[0]
     assert message.to == ["wang@tsa.example.com"]
-    assert url in message.body
+    assert new.url in message.body
+    assert "/survey/" in new.url
     assert ticket.number not in message.body
     new.survey.refresh_from_db()
     assert new.survey.sent_to == "wang@tsa.example.com"
@@ -314,10 +313,22 @@ def test_survey_sent_by_email_in_chinese(ticket, engineer):
 def test_survey_email_needs_an_email_address(ticket, engineer):
     ticket.contact_details = "13856785678"
     ticket.save()
-    new = services.survey_create(ticket=ticket, by=engineer)
     with pytest.raises(ValidationError):
-        services.survey_send(new_survey=new, url="http://x/")
+        services.survey_create(ticket=ticket, by=engineer, delivery="email")
     assert not mail.outbox
+    assert not Survey.objects.exists()
+
+
+def test_a_failed_email_saves_no_link(ticket, engineer, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
+    pending = services.survey_create(ticket=ticket, by=engineer, delivery="shown")
+    with pytest.raises(ValidationError) as caught:
+        services.survey_create(ticket=ticket, by=engineer, delivery="email", replace_reason="客户要邮件")
+    assert caught.value.code == "mail_failed"
+    assert Survey.objects.count() == 1
+    assert Survey.objects.get().is_usable()  # the pending link was not voided either
+    assert services.survey_find_usable(pending.token) is not None
 
 
 def test_panel_in_one_query(verified, engineer, django_assert_num_queries):

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluation import services
-from evaluation.models import Survey, SurveyResponse
+from evaluation.models import Survey, SurveyDelivery, SurveyResponse
+from tests.factories import TicketFactory
 
 from .conftest import ANSWERS
 
@@ -113,13 +114,17 @@ def test_forged_or_random_tokens_are_refused(anon, new_survey, token):
     assert not SurveyResponse.objects.exists()
 
 
+def shown_link(ticket, by, **kwargs):
+    return services.survey_create(ticket=ticket, by=by, delivery=SurveyDelivery.SHOWN, **kwargs)
+
+
 def test_wrong_used_and_expired_links_answer_exactly_alike(anon, ticket, engineer):
-    used = services.survey_create(ticket=ticket, by=engineer)
+    used = shown_link(TicketFactory(owner=engineer, stage="evaluation"), engineer)
     anon.post(link(used.token), ANSWERS)
-    expired = services.survey_create(ticket=ticket, by=engineer)
+    expired = shown_link(ticket, engineer)
     Survey.objects.filter(pk=expired.survey.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    replaced = services.survey_create(ticket=ticket, by=engineer)
-    services.survey_create(ticket=ticket, by=engineer)  # makes `replaced` stop working
+    replaced = shown_link(ticket, engineer)
+    shown_link(ticket, engineer, replace_reason="客户说没收到")  # makes `replaced` stop working
     answers = [
         anon.get(link(token))
         for token in (
@@ -142,8 +147,8 @@ def test_wrong_used_and_expired_links_answer_exactly_alike(anon, ticket, enginee
 
 
 def test_new_link_invalidates_older_unused_ones(anon, ticket, engineer):
-    old = services.survey_create(ticket=ticket, by=engineer)
-    new = services.survey_create(ticket=ticket, by=engineer)
+    old = shown_link(ticket, engineer)
+    new = shown_link(ticket, engineer, replace_reason="客户换了微信号")
     assert anon.get(link(old.token)).status_code == 404
     assert anon.get(link(new.token)).status_code == 200
 
@@ -199,9 +204,51 @@ def test_lookups_are_rate_limited_per_ip(anon, settings):
     assert anon.get(link("guess" * 9), REMOTE_ADDR="10.0.0.9").status_code == 404
 
 
+def test_each_link_has_its_own_limit_whatever_the_address(anon, settings, new_survey, ticket, engineer):
+    settings.EVALUATION_RATE_LIMITS = {"survey_lookup": (100, 600), "survey_token": (3, 3600)}
+    for number in range(3):
+        assert anon.get(link(new_survey.token), REMOTE_ADDR=f"198.51.100.{number}").status_code == 200
+    assert anon.get(link(new_survey.token), REMOTE_ADDR="198.51.100.9").status_code == 429
+    assert anon.post(link(new_survey.token), ANSWERS, REMOTE_ADDR="198.51.100.10").status_code == 429
+    assert not SurveyResponse.objects.exists()
+    # Another link is not affected.
+    other = shown_link(TicketFactory(owner=engineer, stage="evaluation"), engineer)
+    assert anon.get(link(other.token), REMOTE_ADDR="198.51.100.9").status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_customer_has_their_own_bucket(anon, settings, new_survey):
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    settings.EVALUATION_RATE_LIMITS = {"survey_lookup": (3, 600)}
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(3):
+        anon.get(link("junk" * 11), HTTP_X_FORWARDED_FOR="203.0.113.66", **proxy)
+    assert anon.get(link("junk" * 11), HTTP_X_FORWARDED_FOR="203.0.113.66", **proxy).status_code == 429
+    # The customer behind the same proxy is not locked out by someone else's junk.
+    response = anon.get(link(new_survey.token), HTTP_X_FORWARDED_FOR="198.51.100.20", **proxy)
+    assert response.status_code == 200
+
+
+def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(anon, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    settings.EVALUATION_RATE_LIMITS = {"survey_lookup": (3, 600)}
+    for number in range(3):
+        spoofed = {"REMOTE_ADDR": "203.0.113.66", "HTTP_X_FORWARDED_FOR": f"192.0.2.{number}"}
+        assert anon.get(link("junk" * 11), **spoofed).status_code == 404
+    spoofed = {"REMOTE_ADDR": "203.0.113.66", "HTTP_X_FORWARDED_FOR": "192.0.2.99"}
+    assert anon.get(link("junk" * 11), **spoofed).status_code == 429
+
+
+def test_ipv6_clients_are_counted_per_64_block(anon, settings):
+    settings.EVALUATION_RATE_LIMITS = {"survey_lookup": (2, 600)}
+    for host in ("1", "2"):
+        assert anon.get(link("junk" * 11), REMOTE_ADDR=f"2001:db8:1:2::{host}").status_code == 404
+    assert anon.get(link("junk" * 11), REMOTE_ADDR="2001:db8:1:2::3").status_code == 429
+    assert anon.get(link("junk" * 11), REMOTE_ADDR="2001:db8:1:3::1").status_code == 404
+
+
 def test_submissions_are_rate_limited_per_ip(anon, settings, ticket, engineer):
     settings.EVALUATION_RATE_LIMITS = {"survey_lookup": (100, 600), "survey_submit": (2, 3600)}
-    tokens = [services.survey_create(ticket=ticket, by=engineer).token for _ in range(3)]
+    tokens = [shown_link(ticket, engineer, replace_reason="重发").token for _ in range(3)]
     assert anon.post(link(tokens[0]), ANSWERS).status_code == 404  # replaced by the later links
     assert anon.post(link(tokens[2]), {}).status_code == 400
     assert anon.post(link(tokens[2]), ANSWERS).status_code == 429
@@ -225,7 +272,7 @@ def test_english_page(anon, new_survey):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
 def test_concurrent_submits_on_postgresql_store_one_response(transactional_db, ticket, engineer):
-    token = services.survey_create(ticket=ticket, by=engineer).token
+    token = shown_link(ticket, engineer).token
     answers = {
         name: 5 for name in ("response_speed", "effectiveness", "attitude", "communication", "overall")
     }

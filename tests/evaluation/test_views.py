@@ -1,5 +1,6 @@
 """The evaluation page: htmx and plain-POST changes, the survey link shown once, permissions, query count."""
 
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluation import services
-from evaluation.models import ActionStatus, FollowUp, ImprovementAction, Recurrence, Survey, Verification
+from evaluation.models import (
+    ActionStatus,
+    FollowUp,
+    ImprovementAction,
+    Recurrence,
+    Survey,
+    SurveyResponse,
+    Verification,
+)
 from evaluation.selectors import evaluation_panel
 from tests.factories import TicketFactory, UserFactory
 from toolkit.choices import Stage
@@ -171,7 +180,7 @@ def test_improvement_actions_add_edit_done(engineer_client, ticket, engineer, ma
 
 def test_survey_link_is_shown_once(engineer_client, ticket, settings):
     settings.SITE_URL = "https://service.example.com"
-    response = engineer_client.post(url("survey_create", ticket), {}, **HTMX)
+    response = engineer_client.post(url("survey_create", ticket), {"delivery": "shown"}, **HTMX)
     assert response.status_code == 200
     text = response.content.decode()
     assert 'id="new-survey-link"' in text
@@ -179,16 +188,27 @@ def test_survey_link_is_shown_once(engineer_client, ticket, settings):
     link = text[start : text.index('"', start)]
     token = link.rstrip("/").rsplit("/", 1)[1]
     assert Survey.objects.get().token_hash == services.hash_token(token)
-    assert token not in engineer_client.get(url("page", ticket)).content.decode()
+    page = engineer_client.get(url("page", ticket)).content.decode()
+    assert token not in page
+    assert "/survey/" not in page
     assert not mail.outbox
+    survey = Survey.objects.get()
+    assert (survey.delivery, survey.created_by) == ("shown", ticket.owner)
+    assert "只显示一次,用于通过聊天发送" in page  # the state, and that it was shown once, stays visible
 
 
-def test_survey_link_sent_by_email(engineer_client, ticket):
-    response = engineer_client.post(url("survey_create", ticket), {"send_email": "on"})
+def test_survey_link_sent_by_email_is_never_shown_to_staff(engineer_client, ticket):
+    response = engineer_client.post(url("survey_create", ticket), {"delivery": "email"}, **HTMX)
     assert response.status_code == 200
     assert mail.outbox[0].to == ["wang@tsa.example.com"]
+    token = mail.outbox[0].body.split("/survey/")[1].split("/")[0]
     survey = Survey.objects.get()
-    assert survey.sent_to == "wang@tsa.example.com"
+    assert (survey.sent_to, survey.delivery) == ("wang@tsa.example.com", "email")
+    assert survey.token_hash == services.hash_token(token)
+    text = response.content.decode()
+    assert token not in text
+    assert 'id="new-survey-link"' not in text
+    assert "/survey/" not in text
 
 
 def test_contact_email_is_masked_for_others(client, ticket):
@@ -218,7 +238,7 @@ def test_close_without_verification_is_refused(engineer_client, ticket):
 def test_all_three_roles_work_evaluations_and_create_surveys(request, who, ticket):
     client = request.getfixturevalue(who)
     assert client.get(url("page", ticket)).status_code == 200
-    assert client.post(url("survey_create", ticket), {}).status_code == 200
+    assert client.post(url("survey_create", ticket), {"delivery": "shown"}).status_code == 200
     assert (
         client.post(
             url("verify", ticket), {"method": "customer", "verified_at": local(timezone.now())}
@@ -268,9 +288,12 @@ def test_page_query_count_is_constant(
         )
         services.recurrence_link(original=verified, new_ticket=recurrence, by=engineer)
         TicketFactory(customer=customer, owner=engineer, recorded_at=base + timedelta(days=1, hours=index))
-        new = services.survey_create(ticket=verified, by=engineer)
-        services.survey_submit(
-            token=new.token, answers={k: int(v) for k, v in ANSWERS.items() if k != "comment"}
+        # Older answered links, as before a ticket kept one answer (the service now refuses a second).
+        survey = Survey.objects.create(
+            ticket=verified, token_hash=secrets.token_hex(32), created_by=engineer, used_at=timezone.now()
+        )
+        SurveyResponse.objects.create(
+            survey=survey, ticket=verified, **{k: int(v) for k, v in ANSWERS.items() if k != "comment"}
         )
     # session, user, ticket (404 check), ticket with results, follow-ups, recurrences, recurrence-of,
     # candidates, actions, surveys + responses, permissions (user, group), bell, assignee and owner choices
