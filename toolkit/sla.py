@@ -273,9 +273,16 @@ def sla_start_many(tickets, *, now=None, calendar: Calendar | None = None) -> di
     return by_ticket
 
 
+def _lock_ticket(ticket: Ticket) -> None:
+    """Every writer of targets locks their ticket first (then the targets, in target order): one lock
+    order for engineers and scans alike, so they never deadlock. A no-op when the caller holds it."""
+    list(Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True))
+
+
 def _targets(ticket: Ticket, *, lock=True) -> list[TicketSla]:
     query = TicketSla.objects.filter(ticket_id=ticket.pk).order_by("target")
     if lock:
+        _lock_ticket(ticket)
         query = query.select_for_update()
     return list(query)
 
@@ -289,6 +296,7 @@ def _save(ticket: Ticket, slas) -> None:
 def sla_record_response(ticket: Ticket, *, at=None) -> bool:
     """The first action on the ticket by a person meets the first-response target. True if it did now."""
     at = at or timezone.now()
+    _lock_ticket(ticket)
     sla = (
         TicketSla.objects.select_for_update()
         .filter(ticket_id=ticket.pk, target=SlaTargetKind.RESPONSE, met_at__isnull=True)
@@ -369,22 +377,34 @@ def sla_scan(*, now=None, batch_size=500) -> list[int]:
     """One batch of targets whose next check has come: record their reminders (once each), update their
     state and next check, and their tickets' summary. Returns the ids of the Reminders recorded.
 
+    Locks are taken in the order every writer uses — the ticket, then its targets — so a scan and an
+    engineer changing a stage never wait on each other in a circle (a deadlock). A ticket someone is
+    changing right now is skipped; the next scan takes it.
+
     A handful of queries per batch whatever its size. Call it again while it returns ids: there may be more.
     """
     now = now or timezone.now()
     with transaction.atomic():
         due = TicketSla.objects.filter(next_check_at__lte=now).order_by("next_check_at", "pk")
+        tickets_query = Ticket.objects.filter(pk__in=due.values("ticket_id")[:batch_size]).order_by("pk")
         if connection.features.has_select_for_update_skip_locked:
-            # A second scan at the same moment takes other rows instead of waiting for these.
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        slas = list(due.select_related("ticket")[:batch_size])
+            # Another scan, or an engineer, holds some of these: take the others instead of waiting.
+            tickets_query = tickets_query.select_for_update(skip_locked=True)
+        tickets = {ticket.pk: ticket for ticket in tickets_query}
+        if not tickets:
+            return []
+        slas = list(
+            TicketSla.objects.filter(ticket_id__in=tickets, next_check_at__lte=now)
+            .order_by("ticket_id", "target")
+            .select_for_update()
+        )
         if not slas:
             return []
         policies, clocks = _policies(), _Clocks()
-        reminders, tickets = [], {}
+        reminders = []
         for sla in slas:
-            ticket = sla.ticket
-            tickets[ticket.pk] = ticket
+            ticket = tickets[sla.ticket_id]
+            sla.ticket = ticket
             policy = policies.get(ticket.priority)
             running = _running_for_stage(ticket.stage)
             if running and sla.met_at is None and sla.paused_since is None:
@@ -402,7 +422,7 @@ def sla_scan(*, now=None, batch_size=500) -> list[int]:
         Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
         update_rows(slas, ["state", "next_check_at"])
         new_ids = _recorded_ids(reminders, now)
-        _refresh_tickets(tickets)
+        _refresh_tickets({pk: tickets[pk] for pk in {sla.ticket_id for sla in slas}})
     return new_ids
 
 
