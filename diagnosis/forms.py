@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from toolkit import roles
+from toolkit import permissions, roles
 from toolkit.choices import PRIORITY_HELP, CustomerTier, Priority, Stage
 from toolkit.models import Customer, Ticket
 from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_free_text
@@ -17,6 +17,7 @@ from toolkit.services import (
     CONTACT_DATA_FIELDS,
     EDITABLE_TICKET_FIELDS,
     allowed_next_stages,
+    stages_allowed_to,
     truncate_to_minute,
     validate_occurred_at,
     validate_priority_override,
@@ -219,13 +220,25 @@ class TicketEditForm(TicketFieldsMixin, forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users(also_pk=self.instance.owner_id)
+        self._limit_owner(user)
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["priority"].help_text = _priority_help()
         if user is None or not can_see_contact_details(user, self.instance):
             self._mask_contact_details()
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Save changes")))
+
+    def _limit_owner(self, user):
+        """Offer only the owners `user` may set (toolkit.permissions); anyone else sees the owner fixed."""
+        ticket, field = self.instance, self.fields["owner"]
+        if user is None or permissions.can_reassign(user, ticket):
+            field.queryset = assignable_users(also_pk=ticket.owner_id)
+        elif ticket.owner_id is None and permissions.can_assign(user, ticket, user):
+            field.queryset = get_user_model().objects.filter(pk=user.pk)
+        else:
+            field.queryset = get_user_model().objects.filter(pk=ticket.owner_id)
+            field.disabled = True
+            field.help_text = _("Only the owner or a manager can hand this ticket to someone else.")
 
     def _mask_contact_details(self):
         """For someone who may not see them: no real value in the page, no field to overwrite it blind.
@@ -264,9 +277,13 @@ class StageChangeForm(forms.Form):
     to_stage = forms.ChoiceField(label=_("Move to"))
     reason = forms.CharField(label=_("Why"), max_length=500)
 
-    def __init__(self, *args, ticket, **kwargs):
+    def __init__(self, *args, ticket, user=None, **kwargs):
+        """With `user`, only the stages they may choose (the service checks again on saving)."""
         super().__init__(*args, **kwargs)
-        self.fields["to_stage"].choices = [(s, Stage(s).label) for s in allowed_next_stages(ticket.stage)]
+        stages = allowed_next_stages(ticket.stage)
+        if user is not None:
+            stages = stages_allowed_to(user=user, ticket=ticket, stages=stages)
+        self.fields["to_stage"].choices = [(s, Stage(s).label) for s in stages]
         self.helper = FormHelper()
         self.helper.form_action = reverse_lazy("diagnosis:stage", kwargs={"number": ticket.number})
         self.helper.add_input(Submit("change", _("Change stage")))

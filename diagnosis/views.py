@@ -180,8 +180,12 @@ def ticket_detail(request, number):
         ),
         "clarifications": ticket.clarifications.select_related("added_by"),
         "can_change": request.user.has_perm("toolkit.change_ticket"),
-        "stage_form": StageChangeForm(ticket=ticket),
-        "forward_stages": core.forward_stages(ticket.stage),
+        # Only the moves this person may make (toolkit.permissions): the stage form and the chapters'
+        # "start …" buttons.
+        "stage_form": StageChangeForm(ticket=ticket, user=request.user),
+        "forward_stages": core.stages_allowed_to(
+            user=request.user, ticket=ticket, stages=core.forward_stages(ticket.stage)
+        ),
         "clarification_form": ClarificationForm(ticket=ticket),
         "link_form": LinkParentForm(
             ticket=ticket, initial={"parent_number": getattr(ticket.parent, "number", "")}

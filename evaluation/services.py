@@ -55,7 +55,13 @@ def verification_record(*, ticket: Ticket, by, method: str, verified_at=None, no
         defaults={"verified_by": by, "verified_at": verified_at, "method": method, "note": note.strip()},
     )
     if ticket.is_open and ticket.stage != Stage.EVALUATION:
-        ticket_change_stage(ticket=ticket, to_stage=Stage.EVALUATION, reason=_("Resolution verified"), by=by)
+        ticket_change_stage(
+            ticket=ticket,
+            to_stage=Stage.EVALUATION,
+            reason=_("Resolution verified"),
+            by=by,
+            chapter_step=True,
+        )
     return verification
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from toolkit.choices import Stage
 from toolkit.models import Ticket
 from toolkit.pages import TicketPage, require
+from toolkit.permissions import can_change_stage
 from toolkit.privacy import can_see_contact_details, mask_contact_details
 
 from . import exports, services
@@ -120,7 +121,10 @@ def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
         "contact_email": email,
         "now": now,
         "can_verify": ticket.stage != Stage.CANCELLED and {VERIFY, CHANGE_VERIFICATION} <= perms,
-        "can_close": verification is not None and ticket.is_open and CHANGE_VERIFICATION in perms,
+        "can_close": verification is not None
+        and ticket.is_open
+        and CHANGE_VERIFICATION in perms
+        and can_change_stage(request.user, ticket, Stage.CLOSED),
         "can_add_follow_up": ADD_FOLLOW_UP in perms,
         "can_change_follow_up": CHANGE_FOLLOW_UP in perms,
         "can_link": ADD_RECURRENCE in perms and reference is not None,

@@ -92,5 +92,11 @@ def seed(*, tickets, users, now) -> list:
             services.design_approve(ticket=ticket, by=manager, comment="同意按方案A实施")
             if ticket.stage == Stage.EVALUATION:
                 # Approval moved it to implementation; the demo ticket had already got further.
-                ticket_change_stage(ticket=ticket, to_stage=Stage.EVALUATION, reason="实施完成", by=engineer)
+                ticket_change_stage(
+                    ticket=ticket,
+                    to_stage=Stage.EVALUATION,
+                    reason="实施完成",
+                    by=engineer,
+                    chapter_step=True,
+                )
     return designed

@@ -413,7 +413,9 @@ def design_approve(*, ticket: Ticket, by, comment: str = "") -> SolutionDesign:
             reason = _("Solution approved: %(comment)s") % {
                 "comment": comment or design.chosen_option.display_label
             }
-        ticket_change_stage(ticket=ticket, to_stage=Stage.IMPLEMENTATION, reason=reason[:500], by=by)
+        ticket_change_stage(
+            ticket=ticket, to_stage=Stage.IMPLEMENTATION, reason=reason[:500], by=by, chapter_step=True
+        )
     return design
 
 

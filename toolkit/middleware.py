@@ -1,6 +1,10 @@
 from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.locale import LocaleMiddleware
+from django.template.defaultfilters import filesizeformat
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -16,3 +20,61 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body is larger than settings.REQUEST_MAX_BYTES (413), before
+    anything reads it: the proxy's limit may be missing or larger, and a worker should not spend
+    memory or disk on a body it will refuse. (A body without Content-Length reads as empty in WSGI.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _plain(HttpResponseBadRequest, _("The request's Content-Length is not a number."))
+        if length > settings.REQUEST_MAX_BYTES:
+            return _plain(
+                _RequestTooLarge,
+                _("The request is too large: at most %(size)s may be sent at once.")
+                % {"size": filesizeformat(settings.REQUEST_MAX_BYTES)},
+            )
+        return self.get_response(request)
+
+
+class NulByteGuardMiddleware:
+    """Answer 400 when the path, a query-string or a form parameter (name or value) holds a NUL byte.
+
+    PostgreSQL cannot store or compare text containing NUL and fails the query, so every view would
+    otherwise need its own check; no legitimate form or link sends one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            found = "\x00" in request.path or _has_nul(request.GET) or _has_nul(request.POST)
+        except MultiPartParserError:
+            return _plain(HttpResponseBadRequest, _("The form data could not be read."))
+        if found:
+            return _plain(
+                HttpResponseBadRequest, _("The request contains a NUL character, which is never valid.")
+            )
+        return self.get_response(request)
+
+
+class _RequestTooLarge(HttpResponse):
+    status_code = 413
+
+
+def _has_nul(params) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in params.lists())
+
+
+def _plain(response_class, text: str) -> HttpResponse:
+    # Plain text: the htmx fragments and the pages both show it as it is.
+    return response_class(text, content_type="text/plain; charset=utf-8")

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import sla
+from . import permissions, sla
 from .choices import STAGE_SEQUENCE, Stage
 from .models import Clarification, Contact, Customer, StageChange, Ticket, TicketNumberSequence
 from .privacy import can_see_contact_details, mask_free_text
@@ -147,12 +147,18 @@ def ticket_create(*, recorded_by, number: str = "", by=None, **fields) -> Ticket
 
 @transaction.atomic
 def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
-    """Edit the fields that may change after intake; the original description never does."""
+    """Edit the fields that may change after intake; the original description never does.
+
+    A new owner needs permissions.can_assign (PermissionDenied otherwise): an engineer cannot make
+    themselves the owner of someone else's ticket.
+    """
     unknown = set(changes) - set(EDITABLE_TICKET_FIELDS)
     if unknown:
         raise ValidationError(
             _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
+    if "owner" in changes and getattr(changes["owner"], "pk", None) != ticket.owner_id:
+        permissions.ensure_can_assign(by, ticket, changes["owner"])
     if not can_see_contact_details(by, ticket):
         # Someone who sees the details masked would be overwriting them blind.
         for name in CONTACT_DATA_FIELDS:
@@ -202,9 +208,21 @@ def forward_stages(stage: str) -> list[str]:
     return STAGE_SEQUENCE[STAGE_SEQUENCE.index(stage) + 1 :]
 
 
+def stages_allowed_to(*, user, ticket: Ticket, stages: list[str]) -> list[str]:
+    """Those of `stages` that `user` may move `ticket` to (what the ticket page offers them)."""
+    return [stage for stage in stages if permissions.can_change_stage(user, ticket, stage)]
+
+
 @transaction.atomic
-def ticket_change_stage(*, ticket: Ticket, to_stage: str, reason: str, by) -> StageChange:
-    """Move the ticket to another stage, recording who, when and why."""
+def ticket_change_stage(
+    *, ticket: Ticket, to_stage: str, reason: str, by, chapter_step: bool = False
+) -> StageChange:
+    """Move the ticket to another stage, recording who, when and why.
+
+    Only those permissions.can_change_stage allows (PermissionDenied otherwise): cancelling stops the
+    SLA clocks and closing meets them. chapter_step=True is a chapter's own step (approval, plan
+    complete, resolution verified), which moves the ticket forward for whoever may take that step.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the stage changes.")})
@@ -216,6 +234,7 @@ def ticket_change_stage(*, ticket: Ticket, to_stage: str, reason: str, by) -> St
                 % {"from": Stage(ticket.stage).label, "to": Stage(to_stage).label}
             }
         )
+    permissions.ensure_can_change_stage(by, ticket, to_stage, chapter_step=chapter_step)
     change = StageChange.objects.create(
         ticket=ticket, from_stage=ticket.stage, to_stage=to_stage, reason=reason, changed_by=by
     )

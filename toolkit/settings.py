@@ -57,6 +57,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "toolkit.middleware.ChineseFirstLocaleMiddleware",
+    # After the language is chosen (their refusals are translated), before anything reads the body.
+    "toolkit.middleware.RequestSizeLimitMiddleware",
+    "toolkit.middleware.NulByteGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -235,6 +238,12 @@ for _proxy in TRUSTED_PROXIES:
 # Largest Excel file accepted by the import page.
 TICKET_IMPORT_MAX_BYTES = env.int("TICKET_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 TICKET_IMPORT_MAX_ROWS = env.int("TICKET_IMPORT_MAX_ROWS", default=20_000)
+# Largest request body accepted at all (413 above it, before it is read): the import file plus the rest
+# of its form. The proxy may have its own limit; this one holds without it.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=TICKET_IMPORT_MAX_BYTES + 1024 * 1024)
+# Form fields other than files, in memory (Django's default, stated); larger uploads spill to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 DIAGNOSIS_PAGE_SIZE = 50
 
 # Production hardening: everything `manage.py check --deploy` asks for when DEBUG is off.

@@ -335,6 +335,6 @@ def plan_complete(*, ticket: Ticket, by) -> Ticket:
         )
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("Implementation complete")
-    ticket_change_stage(ticket=ticket, to_stage=Stage.EVALUATION, reason=reason, by=by)
+    ticket_change_stage(ticket=ticket, to_stage=Stage.EVALUATION, reason=reason, by=by, chapter_step=True)
     ticket.refresh_from_db()
     return ticket
