@@ -245,7 +245,7 @@ def test_chapters_get_demo_work_once_and_stages_stay_consistent():
     assert {design.ticket.stage for design in approved} <= {Stage.IMPLEMENTATION, Stage.EVALUATION}
 
     call_command("seed_demo", "--tickets", "0", stdout=StringIO())  # nothing new: chapters not re-run
-    from diagnosis.management.commands.seed_demo import Command
+    from demo.management.commands.seed_demo import Command
 
     Command().seed_chapters({user.username: user for user in User.objects.all()})  # run again on purpose
     assert (RequirementItem.objects.count(), SolutionDesign.objects.count()) == (items, designs)

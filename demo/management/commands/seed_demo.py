@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from diagnosis import demo_data
+from demo import people as demo_data
 from diagnosis.services import suggest_priority
 from knowledge.services import tickets_index
 from toolkit import roles, sla
