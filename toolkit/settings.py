@@ -7,6 +7,7 @@ when it is misconfigured.
 
 import importlib.util
 import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -42,7 +43,13 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "simple_history",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "toolkit",
+    "accounts",
     "diagnosis",
     "requirements_analysis",
     "solutions",
@@ -55,6 +62,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so static files get neither the policy nor no-store; every other answer does.
+    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "toolkit.middleware.ChineseFirstLocaleMiddleware",
     # After the language is chosen (their refusals are translated), before anything reads the body.
@@ -63,12 +73,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): this session passed a two-factor code.
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login unless its view is marked @login_not_required (the survey link).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: both send the user to a page with a message saying why.
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a login refused by django-axes (too many failures) into the locked-out page; last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "toolkit.urls"
@@ -214,6 +231,14 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    # Console mail writes password-reset links and customers' details into the server log. Refuse to
+    # start, like a missing secret key: a deploy check is easy to skip, a server that will not start is not.
+    raise ImproperlyConfigured(
+        "EMAIL_URL must name a real mail server when DJANGO_DEBUG is off (console mail would write "
+        "password-reset links into the server log), e.g. smtp+tls://user:password@mail.example.com:587, "
+        "or dummymail:// to send no mail at all."
+    )
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="service-toolkit@localhost")
 # Where the app is reached from outside: links in reminder emails and chat messages start with it.
@@ -260,6 +285,70 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# ---------------------------------------------------------------- sign-in and browser protections
+# (accounts/; README "Sign-in and sessions"). Defaults meet PCI DSS 8.3.4 and 8.2.8: at most 10
+# failures then at least 30 minutes locked, and re-authentication after 15-30 minutes idle.
+AUTHENTICATION_BACKENDS = [
+    # django-axes refuses any login attempt for a locked-out account, then the ordinary password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: after LOGIN_FAILURE_LIMIT wrong passwords (or two-factor codes) for one account
+# from anywhere, or from one client address on any accounts (password spraying), signing in there is
+# locked for LOGIN_COOLOFF_MINUTES, or until an admin unlocks it (Administration → Access attempts:
+# delete the row). A successful login clears the count, so colleagues behind one office address
+# who mistype now and then do not add up. The client address comes from TRUSTED_PROXIES.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() <= 0:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be positive.")
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.ratelimit.axes_client_address"
+# Password-reset requests: at most this many per e-mail address and per client address an hour,
+# whether or not the address has an account (the answer never tells).
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3)
+PASSWORD_RESET_PER_IP_PER_HOUR = env.int("PASSWORD_RESET_PER_IP_PER_HOUR", default=20)
+
+# Sessions end after SESSION_IDLE_MINUTES without a request from the person (the bell's polling does
+# not count) and SESSION_MAX_HOURS after the login, whatever happens in between.
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_MAX_SECONDS = env.int("SESSION_MAX_HOURS", default=12) * 60 * 60
+if not 0 < SESSION_IDLE_SECONDS <= SESSION_MAX_SECONDS:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES must be positive and within SESSION_MAX_HOURS.")
+SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
+
+# Two-factor sign-in (TOTP, RFC 6238) is open to everyone from the account page; these roles must
+# set it up before they can use anything else (comma-separated: engineer, manager, admin; superusers
+# count as admin). Off by default so that a new installation can sign in at all.
+OTP_REQUIRED_FOR_ROLES = env.list("OTP_REQUIRED_FOR_ROLES", default=[])
+if set(OTP_REQUIRED_FOR_ROLES) - {"engineer", "manager", "admin"}:
+    raise ImproperlyConfigured("OTP_REQUIRED_FOR_ROLES takes engineer, manager and admin only.")
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Service Toolkit")
+# Device secrets and backup codes are never shown in the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Content-Security-Policy on every page: scripts only from our own static files (no inline script or
+# handler, no eval), nothing from other sites. Style attributes stay allowed (progress-bar widths,
+# chart sizes, Django admin widgets): they cannot run script; <style> elements must come from files.
+# data: images are Bootstrap's icons inside its CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

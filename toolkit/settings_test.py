@@ -11,3 +11,6 @@ os.environ.setdefault("DJANGO_DEBUG", "true")
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+# django-axes needs the request in authenticate(), which the test client's login() does not pass; the
+# lockout tests (tests/accounts/) switch it on for themselves.
+AXES_ENABLED = False

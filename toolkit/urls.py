@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from accounts import views as accounts_views
 from toolkit import views as toolkit_views
 from toolkit.dashboard import dashboard_view
 
@@ -18,11 +19,15 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     # Background jobs: /imports/<id>/ (and later /exports/<id>/).
     path("", include("jobs.urls")),
+    # Our login (throttled, two-step) and password reset (throttled) first, then Django's other account pages.
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("notifications/", toolkit_views.notification_list, name="notifications"),
     path("notifications/unread/", toolkit_views.unread_fragment, name="notifications_unread"),
     path("notifications/read-all/", toolkit_views.notification_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/open/", toolkit_views.notification_open, name="notification_open"),
+    # The admin signs in through the same login, not its own form (which has no throttling or code step).
+    path("admin/login/", accounts_views.admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,7 @@ def test_deploy_check_is_clean_with_production_settings():
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "a-long-random-production-key-6f1c0e9b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1",
         "DJANGO_ALLOWED_HOSTS": "service.example.com",
+        "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -2,8 +2,10 @@
 moving on to Evaluation, the timeline, and constant query counts."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -288,7 +290,10 @@ def test_timeline_is_inline_svg(engineer_client, ticket):
     assert body.count('class="diamond-planned"') == 1
     assert 'class="today-line"' in body
     assert f'data-pk="{task.pk}"' in body
-    assert "@media print" in body
+    # It prints: the print rules live in the site's stylesheet (the CSP allows no inline <style>).
+    assert "/static/css/app.css" in body
+    stylesheet = (Path(settings.BASE_DIR) / "static/css/app.css").read_text(encoding="utf-8")
+    assert "@media print" in stylesheet and "#timeline svg.timeline-chart" in stylesheet
     assert "<script" not in body.split('id="timeline"')[1].split("</section>")[0]
 
 

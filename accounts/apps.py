@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    """Sign-in: login throttling, two-factor codes, session timeouts and the account's security page."""
+
+    name = "accounts"
+    verbose_name = _("Sign-in and security")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import sessions  # noqa: F401  (connects the user_logged_in receiver)

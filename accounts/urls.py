@@ -1,0 +1,17 @@
+"""Sign-in pages under /accounts/, ahead of django.contrib.auth.urls (same paths and names, so the
+login and password reset here replace Django's; the rest of Django's account pages stay)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", views.login_code, name="login_code"),
+    path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("security/", views.security, name="account_security"),
+    path("security/start/", views.security_start, name="account_security_start"),
+    path("security/confirm/", views.security_confirm, name="account_security_confirm"),
+    path("security/backup-codes/", views.security_backup_codes, name="account_security_backup_codes"),
+    path("security/disable/", views.security_disable, name="account_security_disable"),
+]
