@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from . import permissions, sla
 from .choices import STAGE_SEQUENCE, Stage
+from .db import retry_on_conflict
 from .models import Clarification, Contact, Customer, StageChange, Ticket, TicketNumberSequence
 from .privacy import can_see_contact_details, mask_free_text
 
@@ -118,6 +119,7 @@ def contact_get_or_create(*, customer: Customer, name: str, details: str = "") -
     return contact
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_create(*, recorded_by, number: str = "", by=None, **fields) -> Ticket:
     """Log a new ticket. Raises ValidationError for a future occurrence time or an unexplained override.
@@ -145,6 +147,7 @@ def ticket_create(*, recorded_by, number: str = "", by=None, **fields) -> Ticket
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
     """Edit the fields that may change after intake; the original description never does.
@@ -157,8 +160,6 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
         raise ValidationError(
             _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
-    if "owner" in changes and getattr(changes["owner"], "pk", None) != ticket.owner_id:
-        permissions.ensure_can_assign(by, ticket, changes["owner"])
     if not can_see_contact_details(by, ticket):
         # Someone who sees the details masked would be overwriting them blind.
         for name in CONTACT_DATA_FIELDS:
@@ -169,6 +170,8 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
                     _("Only those who may see the customer's contact details can change “%(field)s”.")
                     % {"field": Ticket._meta.get_field(name).verbose_name}
                 )
+    if "owner" in changes and getattr(changes["owner"], "pk", None) != ticket.owner_id:
+        permissions.ensure_can_assign(by, ticket, changes["owner"])
     if "occurred_at" in changes:
         changes["occurred_at"] = truncate_to_minute(changes["occurred_at"])
         validate_occurred_at(changes["occurred_at"])
@@ -213,6 +216,7 @@ def stages_allowed_to(*, user, ticket: Ticket, stages: list[str]) -> list[str]:
     return [stage for stage in stages if permissions.can_change_stage(user, ticket, stage)]
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_change_stage(
     *, ticket: Ticket, to_stage: str, reason: str, by, chapter_step: bool = False
@@ -247,6 +251,7 @@ def ticket_change_stage(
     return change
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_add_clarification(*, ticket: Ticket, text: str, by) -> Clarification:
     text = (text or "").strip()
@@ -257,6 +262,7 @@ def ticket_add_clarification(*, ticket: Ticket, text: str, by) -> Clarification:
     return clarification
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_link_parent(*, ticket: Ticket, parent: Ticket | None, by) -> Ticket:
     """Group a ticket under a parent incident (or ungroup it with parent=None). One level deep."""
