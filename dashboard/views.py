@@ -1,0 +1,15 @@
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import selectors
+
+
+@require_GET
+@permission_required("toolkit.view_ticket", raise_exception=True)
+def dashboard(request):
+    context = {
+        "board": selectors.dashboard_summary(),
+        "can_see_reports": request.user.has_perm("toolkit.view_exportlog"),
+    }
+    return render(request, "dashboard/dashboard.html", context)
