@@ -50,10 +50,16 @@ def app_env():
     return env
 
 
+def worker_queues(env):
+    """The default queue and the chat webhooks' queue (the defaults of toolkit/settings.py)."""
+    return [env.get("CELERY_TASK_DEFAULT_QUEUE", "celery"), env.get("OUTBOUND_QUEUE", "outbound")]
+
+
 def start_worker(env):
     """A Celery worker with the beat schedule (SLA scan every minute), in the background.
 
     Without REDIS_URL / CELERY_BROKER_URL the broker is a folder (.broker/) shared with the web server.
+    This one worker consumes every queue; production runs one pool per queue (README "Commands").
     """
     BROKER_DIR.mkdir(exist_ok=True)
     processed = BROKER_DIR / "processed"
@@ -72,6 +78,7 @@ def start_worker(env):
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
+        f"--queues={','.join(worker_queues(env))}",
     ]
     return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - fixed command
 

@@ -5,11 +5,12 @@ Imported at the end of toolkit/admin.py.
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import webhooks
+from . import notifications, webhooks
 from .choices import DeliveryStatus
 from .models import ChatWebhook, Delivery, Notification
 
@@ -43,6 +44,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "claimed_at",
         "sent_at",
         "last_error",
+        "payload",
     ]
     actions = ["retry"]
 
@@ -85,15 +87,47 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(ChatWebhook)
 class ChatWebhookAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "active", "address"]
+    # The URL's address is checked on save (the model field's validator): no private addresses
+    # unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES.
+    list_display = ["name", "kind", "active", "address", "circuit", "consecutive_failures", "last_failure_at"]
     list_filter = ["kind", "active"]
     search_fields = ["name"]
-    actions = ["send_test"]
+    readonly_fields = [
+        "circuit",
+        "consecutive_failures",
+        "last_failure_at",
+        "last_error",
+        "admins_alerted_at",
+    ]
+    actions = ["send_test", "resume"]
+    # Robots are reached over HTTPS; an address typed without a scheme means https://.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description=_("webhook URL"))
     def address(self, webhook):
         # The URL holds the robot's secret (key=, access_token=, hook id): not shown in the list.
         return webhooks._redact(webhook.url)
+
+    @admin.display(description=_("state"))
+    def circuit(self, webhook):
+        until = webhook.circuit_open_until
+        if until is None:
+            return gettext("working") if not webhook.consecutive_failures else gettext("failing")
+        if until > timezone.now():
+            return gettext("paused until %(time)s") % {
+                "time": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
+            }
+        return gettext("paused, trying again")
+
+    @admin.action(description=_("Resume paused webhooks now"), permissions=["change"])
+    def resume(self, request, queryset):
+        count = notifications.webhooks_resume(webhook_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            gettext("Webhooks resumed: %(count)d. Their waiting messages go with the next scan.")
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
 
     @admin.action(description=_("Send a test message"), permissions=["change"])
     def send_test(self, request, queryset):

@@ -114,6 +114,15 @@ class SlaState(models.TextChoices):
     BREACHED = "breached", _("Breached")
 
 
+class NotificationLevel(models.TextChoices):
+    """How a bell notification is shown: the SLA levels, and failures an admin must act on."""
+
+    OK = "ok", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Breached")
+    FAILURE = "failure", _("Delivery failure")
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     WEBHOOK = "webhook", _("Team chat webhook")

@@ -16,6 +16,7 @@ from .choices import (
     DeliveryStatus,
     Frequency,
     ImpactScope,
+    NotificationLevel,
     Priority,
     ProblemType,
     SlaClock,
@@ -26,6 +27,7 @@ from .choices import (
     ViewSurface,
     WebhookKind,
 )
+from .webhooks import validate_url as validate_webhook_url
 
 
 class User(AbstractUser):
@@ -500,7 +502,10 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
-    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="+")
+    # Null for notifications about no ticket (a failing chat webhook, told to admins).
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     reminder = models.ForeignKey(
         Reminder,
         verbose_name=_("reminder"),
@@ -509,8 +514,10 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    level = models.CharField(_("level"), max_length=10, choices=SlaState.choices)
+    level = models.CharField(_("level"), max_length=10, choices=NotificationLevel.choices)
     message = models.CharField(_("message"), max_length=300)
+    # Where opening it leads when it is not about a ticket (a path on this site).
+    link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -535,8 +542,16 @@ class ChatWebhook(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=WebhookKind.choices)
-    url = models.URLField(_("webhook URL"), max_length=500)
+    url = models.URLField(_("webhook URL"), max_length=500, validators=[validate_webhook_url])
     active = models.BooleanField(_("active"), default=True)
+    # The circuit breaker (toolkit.notifications): failures in a row open it until circuit_open_until,
+    # then one delivery tries again; a success closes it.
+    consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0, editable=False)
+    circuit_open_until = models.DateTimeField(_("paused until"), null=True, blank=True, editable=False)
+    last_failure_at = models.DateTimeField(_("last failure at"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    # Set when admins were told about the current run of failures; cleared by the next success.
+    admins_alerted_at = models.DateTimeField(_("admins told at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("chat webhook")
@@ -562,6 +577,9 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # A chat message's body exactly as first posted: a retry posts the same bytes with the same
+    # X-Delivery-Id, so a receiver (or a person reading the chat) sees one message, not two versions.
+    payload = models.TextField(_("message sent"), blank=True)
 
     class Meta:
         verbose_name = _("delivery")

@@ -6,13 +6,21 @@ Exactly once, enforced by the database:
   constraints (reminder + user, reminder + channel + recipient) make a second call, a retried task
   or a second worker insert nothing.
 * ``delivery_send`` claims a delivery with one conditional UPDATE (pending and due, or sending with a
-  claim older than ``LEASE``: the worker died mid-send). Only the caller whose UPDATE touched the row
-  sends; everyone else gets the current status back. The outcome is written only while the claim is
-  still the caller's own.
+  claim older than ``lease()``: the worker died mid-send). Only the caller whose UPDATE touched the
+  row sends; everyone else gets the current status back. The outcome is written only while the claim
+  is still the caller's own. The lease is derived from the send deadlines (and the deliver task's time
+  limits are too), so a send still in progress is never taken over.
 
 What the database cannot give: a worker that dies after the mail server or robot accepted the
-message but before SENT was written sends it again once the lease runs out. Webhooks carry the
-delivery id in ``X-Delivery-Id`` so a receiver can drop that repeat.
+message but before SENT was written sends it again once the lease runs out. The window is kept to
+the request itself: the attempt time is written right before the POST and SENT right after it. A
+chat message's body is stored before its first POST, so the repeat is the identical message with
+the same ``X-Delivery-Id`` (the idempotency key a receiver or relay can drop repeats by).
+
+Chat webhooks have a circuit breaker (``WEBHOOK_CIRCUIT_FAILURES`` failures in a row, or one
+permanent error, pause the webhook for ``WEBHOOK_CIRCUIT_COOL_OFF_SECONDS``; its deliveries wait
+without using up attempts, then one tries again, and a success lets the others go). Admins get one
+bell notification per run of failures.
 
 Every text is rendered in the team's language (settings.LANGUAGE_CODE): there is no request here.
 Durations are wall-clock time, also for business-hours targets; the due time is shown beside them.
@@ -23,21 +31,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import webhooks
-from .choices import Channel, DeliveryStatus, SlaState
-from .models import ChatWebhook, Delivery, Notification, Reminder
+from .choices import Channel, DeliveryStatus, NotificationLevel, SlaState
+from .models import ChatWebhook, Delivery, Notification, Reminder, User
 from .sla import BREACH_THRESHOLD
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died (or hung) mid-send; far above the webhook timeout.
-LEASE = timedelta(minutes=5)
+# Seconds a send may need beyond its network deadline: loading, rendering and recording.
+SEND_GRACE_SECONDS = 5
+# SMTP steps of one e-mail (connect, EHLO, MAIL, RCPT, DATA, QUIT), each bounded by EMAIL_TIMEOUT.
+SMTP_STEPS = 6
+# How far back the admins' count of failed deliveries looks.
+FAILED_RECENTLY = timedelta(hours=24)
 # Waits after failed attempts 1..5; the 6th failure is final.
 BACKOFF = [timedelta(minutes=m) for m in (1, 2, 4, 8, 16)]
 MAX_ATTEMPTS = len(BACKOFF) + 1
@@ -49,6 +63,25 @@ _REMINDER_RELATIONS = ("ticket_sla__ticket__customer", "ticket_sla__ticket__owne
 
 class PermanentDeliveryError(Exception):
     """Retrying cannot help (the webhook was deleted or turned off): the delivery fails at once."""
+
+
+def send_time_limit() -> float:
+    """Seconds one live send can take: the webhook's total deadline or an e-mail's SMTP steps, plus grace.
+
+    The deliver task's soft time limit; its hard limit and the claim's lease are longer still.
+    """
+    email = SMTP_STEPS * (settings.EMAIL_TIMEOUT or 10)
+    return max(settings.WEBHOOK_TIMEOUT_SECONDS, email) + SEND_GRACE_SECONDS
+
+
+def task_time_limit() -> float:
+    """The deliver task's hard time limit: past it the worker kills the send."""
+    return send_time_limit() + SEND_GRACE_SECONDS
+
+
+def lease() -> timedelta:
+    """A claim older than this belongs to a worker that died mid-send: longer than any live send can last."""
+    return timedelta(seconds=task_time_limit() + 2 * SEND_GRACE_SECONDS)
 
 
 # ---------------------------------------------------------------- texts
@@ -226,7 +259,7 @@ def _fan_out_rows(reminder: Reminder, webhook_ids) -> tuple[list[Notification], 
 def _claimable(now):
     """Pending and due, or sending under a claim that has gone stale."""
     return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
-        Q(claimed_at__lte=now - LEASE) | Q(claimed_at__isnull=True), status=DeliveryStatus.SENDING
+        Q(claimed_at__lte=now - lease()) | Q(claimed_at__isnull=True), status=DeliveryStatus.SENDING
     )
 
 
@@ -253,6 +286,8 @@ def delivery_send(delivery_id: int) -> str:
     mine = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, claimed_at=claimed_at)
     try:
         with translation.override(settings.LANGUAGE_CODE):
+            if delivery.channel == Channel.WEBHOOK:
+                return _send_webhook(delivery, mine)
             _send(delivery)
     except Exception as error:  # any failure of one delivery is recorded, never raised
         return _record_failure(delivery, mine, error)
@@ -262,7 +297,7 @@ def delivery_send(delivery_id: int) -> str:
 
 
 def _record_failure(delivery, mine, error) -> str:
-    permanent = isinstance(error, PermanentDeliveryError)
+    permanent = isinstance(error, PermanentDeliveryError) or getattr(error, "permanent", False)
     message = f"{type(error).__name__}: {error}"[:LAST_ERROR_MAX]
     now = timezone.now()
     if permanent or delivery.attempts >= MAX_ATTEMPTS:
@@ -291,20 +326,189 @@ def _send(delivery: Delivery):
         subject, body = _email(text, _email_reason(reminder, delivery.recipient))
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [delivery.recipient], fail_silently=False)
         return
-    if delivery.channel == Channel.WEBHOOK:
-        webhook = ChatWebhook.objects.filter(pk=int(delivery.recipient)).first()
-        if webhook is None:
-            raise PermanentDeliveryError("the chat webhook was deleted")
-        if not webhook.active:
-            raise PermanentDeliveryError("the chat webhook was turned off")
-        message = webhooks.ChatMessage(
-            title=text.title, text="\n".join([text.line, *text.details]), link=text.link, breach=text.breach
-        )
-        webhooks.post(
-            webhook.kind, webhook.url, webhooks.build_payload(webhook.kind, message), delivery_id=delivery.pk
-        )
-        return
     raise PermanentDeliveryError(f"unknown channel {delivery.channel!r}")
+
+
+def _webhook_payload(delivery: Delivery, webhook: ChatWebhook) -> str:
+    """The body to post: the one stored at the first attempt, else rendered now."""
+    if delivery.payload:
+        return delivery.payload
+    text = reminder_text(delivery.reminder)
+    message = webhooks.ChatMessage(
+        title=text.title, text="\n".join([text.line, *text.details]), link=text.link, breach=text.breach
+    )
+    return webhooks.encode(webhooks.build_payload(webhook.kind, message)).decode("utf-8")
+
+
+def _send_webhook(delivery: Delivery, mine) -> str:
+    """Post one chat delivery through its webhook's circuit breaker; record the outcome, return the status."""
+    webhook = ChatWebhook.objects.filter(pk=int(delivery.recipient)).first()
+    if webhook is None:
+        raise PermanentDeliveryError("the chat webhook was deleted")
+    if not webhook.active:
+        raise PermanentDeliveryError("the chat webhook was turned off")
+    wait_until = _circuit_wait(webhook)
+    if wait_until is not None:
+        # Paused: nothing is sent and no attempt is used up; the delivery waits for the webhook.
+        if mine.update(
+            status=DeliveryStatus.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=wait_until,
+            last_error=f"waiting: the webhook is paused after failures ({webhook.last_error})"[
+                :LAST_ERROR_MAX
+            ],
+        ):
+            return DeliveryStatus.PENDING
+        return _current_status(delivery.pk)
+    body = _webhook_payload(delivery, webhook)
+    # Recorded right before the POST: the body (so a retry repeats it) and the attempt time.
+    attempt_at = timezone.now()
+    if not mine.update(claimed_at=attempt_at, payload=body):
+        return _current_status(delivery.pk)
+    mine = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=attempt_at)
+    try:
+        webhooks.post(webhook.kind, webhook.url, body.encode("utf-8"), delivery_id=delivery.pk)
+    except webhooks.WebhookError as error:
+        _webhook_failed(webhook, error)
+        return _record_failure(delivery, mine, error)
+    sent = mine.update(status=DeliveryStatus.SENT, sent_at=timezone.now())
+    _webhook_succeeded(webhook)
+    return DeliveryStatus.SENT if sent else _current_status(delivery.pk)
+
+
+# ---------------------------------------------------------------- circuit breaker and admin alerts
+
+
+def _circuit_wait(webhook: ChatWebhook):
+    """None when this delivery may post now; else the time its webhook's pause ends.
+
+    Once the pause is over, exactly one delivery takes the trial (a conditional UPDATE that pushes the
+    pause on by another cool-off); the others wait for its outcome.
+    """
+    until = webhook.circuit_open_until
+    if until is None:
+        return None
+    now = timezone.now()
+    if until > now:
+        return until
+    extended = now + timedelta(seconds=settings.WEBHOOK_CIRCUIT_COOL_OFF_SECONDS)
+    if ChatWebhook.objects.filter(pk=webhook.pk, circuit_open_until=until).update(
+        circuit_open_until=extended
+    ):
+        return None  # this delivery is the trial
+    return (
+        ChatWebhook.objects.filter(pk=webhook.pk).values_list("circuit_open_until", flat=True).first() or None
+    )
+
+
+def _webhook_failed(webhook: ChatWebhook, error: webhooks.WebhookError) -> None:
+    """Count a failure; open the circuit at the threshold (at once for a permanent error) and tell admins."""
+    now = timezone.now()
+    threshold = max(1, settings.WEBHOOK_CIRCUIT_FAILURES)
+    ChatWebhook.objects.filter(pk=webhook.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1,
+        last_failure_at=now,
+        last_error=str(error)[:LAST_ERROR_MAX],
+    )
+    failures = (
+        ChatWebhook.objects.filter(pk=webhook.pk).values_list("consecutive_failures", flat=True).first()
+    )
+    if failures is None or (failures < threshold and not error.permanent):
+        return
+    until = now + timedelta(seconds=settings.WEBHOOK_CIRCUIT_COOL_OFF_SECONDS)
+    ChatWebhook.objects.filter(pk=webhook.pk).update(circuit_open_until=until)
+    logger.error("Chat webhook %s paused until %s after %s failures: %s", webhook.pk, until, failures, error)
+    # Once per run of failures: the first caller to set admins_alerted_at writes the notifications.
+    if ChatWebhook.objects.filter(pk=webhook.pk, admins_alerted_at__isnull=True).update(
+        admins_alerted_at=now
+    ):
+        _tell_admins(webhook, str(error))
+
+
+def _webhook_succeeded(webhook: ChatWebhook) -> None:
+    """Close the circuit and let the deliveries that waited for it go at the next scan."""
+    if webhook.consecutive_failures or webhook.circuit_open_until or webhook.admins_alerted_at:
+        _close_circuits([webhook.pk])
+        logger.info("Chat webhook %s answers again; its waiting deliveries go with the next scan", webhook.pk)
+
+
+def webhooks_resume(*, webhook_ids) -> int:
+    """An admin's "resume now": close these webhooks' circuits. Returns how many were paused or failing."""
+    paused = list(
+        ChatWebhook.objects.filter(pk__in=webhook_ids)
+        .filter(Q(circuit_open_until__isnull=False) | Q(consecutive_failures__gt=0))
+        .values_list("pk", flat=True)
+    )
+    _close_circuits(paused)
+    return len(paused)
+
+
+@transaction.atomic
+def _close_circuits(webhook_ids) -> None:
+    now = timezone.now()
+    ChatWebhook.objects.filter(pk__in=webhook_ids).update(
+        consecutive_failures=0, circuit_open_until=None, admins_alerted_at=None
+    )
+    # Deliveries that waited (or backed off) behind the failures are due now.
+    Delivery.objects.filter(
+        channel=Channel.WEBHOOK,
+        recipient__in=[str(pk) for pk in webhook_ids],
+        status=DeliveryStatus.PENDING,
+        next_attempt_at__gt=now,
+    ).update(next_attempt_at=now)
+
+
+def admins():
+    """Active users who look after deliveries (the admin role's permission, or superusers)."""
+    permission = Permission.objects.filter(content_type__app_label="toolkit", codename="view_delivery")
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission)
+        )
+        .distinct()
+    )
+
+
+def _tell_admins(webhook: ChatWebhook, error: str) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _(
+            "Chat webhook %(name)s keeps failing and is paused; its reminders wait until it answers again. "
+            "Last error: %(error)s"
+        ) % {"name": webhook.name, "error": error}
+    link = reverse("admin:toolkit_chatwebhook_change", args=[webhook.pk])
+    Notification.objects.bulk_create(
+        Notification(
+            user=user, level=NotificationLevel.FAILURE, message=message[:NOTIFICATION_MESSAGE_MAX], link=link
+        )
+        for user in admins()
+    )
+
+
+@dataclass(frozen=True)
+class OutboundHealth:
+    """Outgoing deliveries at a glance, for the admins' dashboard and a health check."""
+
+    failed_recently: int  # deliveries failed for good within FAILED_RECENTLY
+    paused_webhooks: list[str]  # names of active chat webhooks whose circuit is open
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_recently and not self.paused_webhooks
+
+
+def outbound_health(*, now=None) -> OutboundHealth:
+    """Failed deliveries and paused chat webhooks: two queries.
+
+    Ready for /readyz as a *degraded* signal: a robot that is down elsewhere must not take this
+    server out of service, so report it rather than failing readiness.
+    """
+    now = now or timezone.now()
+    failed = Delivery.objects.filter(
+        status=DeliveryStatus.FAILED, next_attempt_at__gte=now - FAILED_RECENTLY
+    ).count()
+    paused = ChatWebhook.objects.filter(active=True, circuit_open_until__isnull=False).order_by("name")
+    return OutboundHealth(failed_recently=failed, paused_webhooks=list(paused.values_list("name", flat=True)))
 
 
 def _email_reason(reminder: Reminder, address: str) -> str:
@@ -316,6 +520,15 @@ def _email_reason(reminder: Reminder, address: str) -> str:
     if manager and manager.email and manager.email.strip().lower() == address:
         return _("You receive this as the manager of %(owner)s.") % {"owner": owner.display_name}
     return _("You receive this as a recipient of SLA reminders.")
+
+
+def webhook_delivery_ids(delivery_ids) -> set[int]:
+    """Which of these deliveries go to chat webhooks (they have a queue of their own)."""
+    return set(
+        Delivery.objects.filter(pk__in=list(delivery_ids), channel=Channel.WEBHOOK).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def deliveries_due(*, now=None, limit=500) -> list[int]:

@@ -56,7 +56,6 @@ INSTALLED_APPS = [
     "tracking",
     "evaluation",
     "knowledge",
-    "dashboard",
     "jobs",
 ]
 
@@ -209,6 +208,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # With acks_late, take one message at a time so a slow webhook does not hold others unacknowledged.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Chat webhook deliveries go to this queue, served by workers of their own (README "Commands"), so
+# a hanging robot never delays the SLA scan, e-mail or import jobs on the default queue.
+OUTBOUND_QUEUE = env.str("OUTBOUND_QUEUE", default="outbound")
+# Outgoing chat webhooks (toolkit/webhooks.py): the connect deadline, and the total for one request
+# including reading the reply. Delivery claims and the deliver task's time limits derive from these.
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+if not 0 < WEBHOOK_CONNECT_TIMEOUT_SECONDS <= WEBHOOK_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured("WEBHOOK_CONNECT_TIMEOUT_SECONDS must be > 0 and ≤ WEBHOOK_TIMEOUT_SECONDS.")
+# Chat webhooks may not reach private, loopback, link-local or multicast addresses unless this is on.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Circuit breaker per webhook: after this many failures in a row its deliveries wait, and one tries
+# again after the cool-off.
+WEBHOOK_CIRCUIT_FAILURES = env.int("WEBHOOK_CIRCUIT_FAILURES", default=5)
+WEBHOOK_CIRCUIT_COOL_OFF_SECONDS = env.int("WEBHOOK_CIRCUIT_COOL_OFF_SECONDS", default=300)
 # One beat process only. The scan finds every target and delivery that is due, so a scan message
 # that waited longer than a period is useless: it expires rather than piling up while workers are down.
 SLA_SCAN_INTERVAL_SECONDS = env.int("SLA_SCAN_INTERVAL_SECONDS", default=60)
@@ -241,6 +255,9 @@ if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.con
         "or dummymail:// to send no mail at all."
     )
 vars().update(EMAIL_CONFIG)
+# Seconds per SMTP operation (Django's default waits for ever): a mail server that hangs fails the
+# delivery, which is retried, instead of holding a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="service-toolkit@localhost")
 # Where the app is reached from outside: links in reminder emails and chat messages start with it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

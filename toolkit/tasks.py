@@ -10,6 +10,10 @@ delivered again after its worker died (acks late) finds the work done or claimed
 
 Messages carry ids only (JSON). Publishing happens after the scan's transaction has committed, and a
 broker that cannot be reached is logged, not raised: the rows stay pending for the next scan.
+
+Chat webhook deliveries go to their own queue (settings.OUTBOUND_QUEUE), served by workers of their
+own: a robot that hangs holds only those workers, never the scan or e-mail on the default queue. Each
+delivery message carries time limits derived from the send deadlines (notifications.send_time_limit).
 """
 
 import logging
@@ -25,6 +29,8 @@ from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerError
 
 from . import notifications, sla
+from .choices import DeliveryStatus
+from .models import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -91,12 +97,18 @@ def enqueue_deliveries(delivery_ids) -> int:
     queued = 0
     if not delivery_ids:
         return queued
+    to_webhooks = notifications.webhook_delivery_ids(delivery_ids)
+    limits = {
+        "soft_time_limit": notifications.send_time_limit(),
+        "time_limit": notifications.task_time_limit(),
+        "expires": DELIVERY_MESSAGE_EXPIRES_SECONDS,
+    }
     try:
         with deliver_task.app.producer_or_acquire() as producer:
             for delivery_id in delivery_ids:
-                deliver_task.apply_async(
-                    (delivery_id,), producer=producer, expires=DELIVERY_MESSAGE_EXPIRES_SECONDS
-                )
+                # queue=None: the default queue (task_default_queue), like every other task.
+                queue = settings.OUTBOUND_QUEUE if delivery_id in to_webhooks else None
+                deliver_task.apply_async((delivery_id,), producer=producer, queue=queue, **limits)
                 queued += 1
     except (BrokerError, OSError) as error:
         logger.warning(
@@ -113,8 +125,7 @@ def run_sla_scan(*, now=None, inline=False) -> ScanOutcome:
     """The work of one periodic scan. inline=True sends the deliveries here instead of queueing them."""
     outcome = scan_and_fan_out(now=now)
     if inline:
-        for delivery_id in outcome.delivery_ids:
-            outcome.statuses[notifications.delivery_send(delivery_id)] += 1
+        send_inline(outcome)
     else:
         delivery_ids = list(outcome.delivery_ids)
 
@@ -127,6 +138,28 @@ def run_sla_scan(*, now=None, inline=False) -> ScanOutcome:
         logger.info("SLA scan: %s", outcome.summary())
     run_periodic_scans(now=now)
     return outcome
+
+
+def send_inline(outcome: ScanOutcome) -> None:
+    """Send the scan's deliveries in this process (check_sla): e-mail first, then chat webhooks.
+
+    A webhook that fails once in this run is not tried again in it (its other deliveries stay
+    pending for the workers), so a hanging robot costs one deadline per run, not one per message.
+    """
+    to_webhooks = notifications.webhook_delivery_ids(outcome.delivery_ids)
+    ordered = [pk for pk in outcome.delivery_ids if pk not in to_webhooks]
+    ordered += [pk for pk in outcome.delivery_ids if pk in to_webhooks]
+    endpoints = dict(Delivery.objects.filter(pk__in=list(to_webhooks)).values_list("pk", "recipient"))
+    failing = set()
+    for delivery_id in ordered:
+        endpoint = endpoints.get(delivery_id)
+        if endpoint is not None and endpoint in failing:
+            outcome.statuses[DeliveryStatus.PENDING] += 1
+            continue
+        status = notifications.delivery_send(delivery_id)
+        outcome.statuses[status] += 1
+        if endpoint is not None and status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
+            failing.add(endpoint)
 
 
 def run_periodic_scans(*, now=None) -> dict[str, int]:

@@ -32,10 +32,13 @@ def notification_list(request):
 
 @require_POST
 def notification_open(request, pk):
-    """Opening a notification marks it read and goes to its ticket."""
+    """Opening a notification marks it read and goes to its ticket (or its link, e.g. a failing webhook)."""
     notification = get_object_or_404(Notification.objects.select_related("ticket"), pk=pk, user=request.user)
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    if notification.ticket is None:
+        # Links are paths on this site, written by the application; "/" if there is none.
+        return redirect(notification.link if notification.link.startswith("/") else "/")
     return redirect(notification.ticket)
 
 

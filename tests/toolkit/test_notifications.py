@@ -307,7 +307,7 @@ def test_a_stale_claim_is_sent_again_and_a_fresh_one_is_not(owner):
     assert mail.outbox == []
 
     Delivery.objects.filter(pk=delivery.pk).update(
-        claimed_at=now - notifications.LEASE - timedelta(seconds=1)
+        claimed_at=now - notifications.lease() - timedelta(seconds=1)
     )
     assert notifications.deliveries_due() == [delivery.pk]
     assert notifications.delivery_send(delivery.pk) == DeliveryStatus.SENT

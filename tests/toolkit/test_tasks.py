@@ -23,8 +23,8 @@ from django.utils import timezone, translation
 from tests.factories import ContactFactory, UserFactory
 from toolkit import notifications, services, sla, tasks
 from toolkit.celery import app
-from toolkit.choices import DeliveryStatus, Priority, ProblemType, Source
-from toolkit.models import Delivery, Reminder
+from toolkit.choices import DeliveryStatus, Priority, ProblemType, Source, WebhookKind
+from toolkit.models import ChatWebhook, Delivery, Reminder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,6 +80,49 @@ def test_beat_runs_the_scan_every_minute_and_tasks_are_safe_to_run_twice():
         assert task.serializer == "json"
         assert task.soft_time_limit < task.time_limit
     assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_chat_deliveries_go_to_their_own_queue_with_time_limits_from_the_deadline(
+    owner, monkeypatch, settings
+):
+    settings.OUTBOUND_QUEUE = "outbound-test"
+    settings.WEBHOOK_TIMEOUT_SECONDS = 10
+    ChatWebhook.objects.create(name="值班群", kind=WebhookKind.WECOM, url="https://8.8.8.8/hook")
+    _overdue_ticket(owner)
+    sent = []
+    monkeypatch.setattr(
+        tasks.deliver_task, "apply_async", lambda args, **options: sent.append((args[0], options))
+    )
+    outcome = tasks.scan_and_fan_out()
+    assert tasks.enqueue_deliveries(outcome.delivery_ids) == len(outcome.delivery_ids)
+    queues = {Delivery.objects.get(pk=pk).channel: options["queue"] for pk, options in sent}
+    # Chat messages to the outbound queue; e-mail (like the scan and other jobs) to the default queue.
+    assert queues == {"webhook": "outbound-test", "email": None}
+    for _pk, options in sent:
+        assert options["soft_time_limit"] == notifications.send_time_limit() > 10
+        assert options["time_limit"] == notifications.task_time_limit() > options["soft_time_limit"]
+        assert notifications.lease().total_seconds() > options["time_limit"]
+
+
+def test_the_outbound_settings_exist_and_dev_py_consumes_every_queue(settings):
+    for name in (
+        "OUTBOUND_QUEUE",
+        "WEBHOOK_CONNECT_TIMEOUT_SECONDS",
+        "WEBHOOK_TIMEOUT_SECONDS",
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES",
+        "WEBHOOK_CIRCUIT_FAILURES",
+        "WEBHOOK_CIRCUIT_COOL_OFF_SECONDS",
+        "EMAIL_TIMEOUT",
+    ):
+        assert hasattr(settings, name), name
+    assert settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES is False  # refused unless an admin allows them
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    assert dev.worker_queues({}) == [settings.CELERY_TASK_DEFAULT_QUEUE, settings.OUTBOUND_QUEUE]
+    assert dev.worker_queues({"CELERY_TASK_DEFAULT_QUEUE": "a", "OUTBOUND_QUEUE": "b"}) == ["a", "b"]
 
 
 # ---------------------------------------------------------------- the scan's plumbing, with fakes

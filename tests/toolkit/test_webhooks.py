@@ -1,6 +1,8 @@
 """Team chat robots: the exact JSON each kind receives, the idempotency header, and what counts as failure.
 
 The robot is a local HTTP server (127.0.0.1, a free port) started by the test; nothing leaves the machine.
+Loopback addresses are refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on: these tests turn it on.
+Deadlines, the circuit breaker, permanent errors and address checks are in test_outbound.py.
 """
 
 import json
@@ -74,6 +76,7 @@ def robot():
 def _english_and_site(settings):
     settings.LANGUAGE_CODE = "en"
     settings.SITE_URL = SITE
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the robot listens on 127.0.0.1
 
 
 @pytest.fixture
@@ -151,16 +154,12 @@ def test_each_robot_receives_its_own_format_once_with_the_delivery_id(robot, bre
 @pytest.mark.parametrize(
     ("kind", "status", "body", "error"),
     [
-        (WebhookKind.WECOM, 200, {"errcode": 93000, "errmsg": "invalid webhook url"}, "errcode 93000"),
-        (
-            WebhookKind.DINGTALK,
-            200,
-            {"errcode": 310000, "errmsg": "keywords not in content"},
-            "errcode 310000",
-        ),
-        (WebhookKind.FEISHU, 200, {"code": 19021, "msg": "sign match fail", "data": {}}, "code 19021"),
-        (WebhookKind.FEISHU, 200, {"StatusCode": 9499, "StatusMessage": "Bad Request"}, "StatusCode 9499"),
+        (WebhookKind.WECOM, 200, {"errcode": 45009, "errmsg": "api freq out of limit"}, "errcode 45009"),
+        (WebhookKind.DINGTALK, 200, {"errcode": 130101, "errmsg": "send too fast"}, "errcode 130101"),
+        (WebhookKind.FEISHU, 200, {"code": 11232, "msg": "frequency limited", "data": {}}, "code 11232"),
         (WebhookKind.WECOM, 500, b"upstream down", "HTTP 500"),
+        (WebhookKind.WECOM, 429, b"slow down", "HTTP 429"),
+        (WebhookKind.FEISHU, 408, b"", "HTTP 408"),
         (WebhookKind.DINGTALK, 302, b"", "HTTP 302"),
     ],
 )
@@ -219,3 +218,33 @@ def test_admins_send_a_test_message(robot, admin_client_role):
     [(_path, headers, payload)] = robot.received
     assert payload["msg_type"] == "text" and "SLA" in payload["content"]["text"]
     assert "X-Delivery-Id" not in headers
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "body", "error"),
+    [
+        (WebhookKind.WECOM, 200, {"errcode": 93000, "errmsg": "invalid webhook url"}, "errcode 93000"),
+        (WebhookKind.DINGTALK, 200, {"errcode": 300001, "errmsg": "token is not exist"}, "errcode 300001"),
+        (
+            WebhookKind.DINGTALK,
+            200,
+            {"errcode": 310000, "errmsg": "keywords not in content"},
+            "errcode 310000",
+        ),
+        (WebhookKind.FEISHU, 200, {"code": 19021, "msg": "sign match fail", "data": {}}, "code 19021"),
+        (WebhookKind.FEISHU, 200, {"StatusCode": 9499, "StatusMessage": "Bad Request"}, "StatusCode 9499"),
+        (WebhookKind.WECOM, 404, b"no such robot", "HTTP 404"),
+        (WebhookKind.FEISHU, 400, b"", "HTTP 400"),
+    ],
+)
+def test_a_permanent_error_fails_at_once_without_retries(robot, breach, kind, status, body, error):
+    robot.answer(status=status, body=body)
+    delivery, result = _send_through(robot, breach, kind)
+
+    assert result == DeliveryStatus.FAILED
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and delivery.sent_at is None
+    assert error in delivery.last_error and "robot-secret" not in delivery.last_error
+    # Failed is final: another scan or task posts nothing more.
+    assert notifications.delivery_send(delivery.pk) == DeliveryStatus.FAILED
+    assert len(robot.received) == 1

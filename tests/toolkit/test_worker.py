@@ -1,18 +1,23 @@
 """SLA reminders through a real Celery worker on the real Redis.
 
 - a worker (in this process, on Redis) runs the scan sent through the broker and delivers once;
-- a worker process killed in the middle of a webhook delivery: after a restart it is delivered once;
+- a chat robot that hangs: with chat deliveries on their own queue and worker pool, every scan runs
+  and e-mail reminders go out at once;
+- a worker process killed in the middle of a webhook delivery: after a restart it is delivered once,
+  as the identical message with the same X-Delivery-Id;
 - Redis down: logging and editing tickets still works, the scan logs the broker error, and once the
   broker is back the next scan delivers what was missed.
 
 Without a reachable Redis these tests skip locally and fail in CI (CI=true). They need PostgreSQL (CI
 runs them there): a worker process cannot see SQLite's in-memory test database, and a worker thread
 sharing it meets table locks. On SQLite they skip; test_tasks.py covers the same paths without a worker.
-Each test run uses its own queue on its own Redis database number, and removes it afterwards.
+Each test run uses its own queues (default and outbound) on its own Redis database number, and
+removes them afterwards. Chat robots are local servers on 127.0.0.1, so private addresses are allowed.
 """
 
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -23,7 +28,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +42,7 @@ from django.utils import timezone
 
 from tests.conftest import IN_CI
 from tests.factories import ContactFactory, UserFactory
+from tests.toolkit.servers import Robot, start_server, stop_server
 from toolkit import services, sla, tasks
 from toolkit.celery import app
 from toolkit.choices import DeliveryStatus, Priority, ProblemType, Source, WebhookKind
@@ -99,27 +105,34 @@ def use_broker(url, queue):
         app.conf.broker_url, app.conf.task_default_queue = saved
 
 
+def _outbound(queue):
+    return f"{queue}.outbound"
+
+
 @pytest.fixture
-def redis_queue():
-    """A queue of this test's own on the tests' Redis database; emptied and removed afterwards."""
+def redis_queue(settings):
+    """This test's own queue and outbound queue on the tests' Redis database; removed afterwards."""
     _require_redis()
     import redis
 
     queue = f"toolkit-test-{uuid.uuid4().hex[:12]}"
+    settings.OUTBOUND_QUEUE = _outbound(queue)
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     client = redis.Redis.from_url(TEST_BROKER_URL)
     try:
         with use_broker(TEST_BROKER_URL, queue):
             yield queue
     finally:
-        # The queue itself, and messages a killed worker left unacknowledged for this queue.
-        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-        client.zrem("_kombu.binding_deadlines", f"{queue}{queue}")
+        # The queues themselves, and messages a killed worker left unacknowledged for them.
+        for name in (queue, _outbound(queue)):
+            client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+            client.zrem("_kombu.binding_deadlines", f"{name}{name}")
         for tag, raw in client.hgetall("unacked").items():
             try:
                 routing_key = json.loads(raw)[2]
             except (ValueError, IndexError):
                 continue
-            if routing_key == queue:
+            if routing_key in (queue, _outbound(queue)):
                 client.hdel("unacked", tag)
                 client.zrem("unacked_index", tag)
         client.close()
@@ -127,14 +140,19 @@ def redis_queue():
 
 @contextmanager
 def worker_in_thread(queue):
-    """A real Celery worker consuming `queue` on Redis, in a thread of this process."""
+    """A real Celery worker consuming `queue` and its outbound queue on Redis, in a thread of this process."""
     from celery.contrib.testing.worker import start_worker
 
     saved = app.conf.worker_hijack_root_logger
     app.conf.worker_hijack_root_logger = False  # leave pytest's log capture alone
     try:
         with start_worker(
-            app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue], shutdown_timeout=20
+            app,
+            pool="solo",
+            concurrency=1,
+            perform_ping_check=False,
+            queues=[queue, _outbound(queue)],
+            shutdown_timeout=20,
         ) as worker:
             yield worker
     finally:
@@ -161,6 +179,7 @@ class WebhookReceiver:
     def __init__(self, *, hold_first=False):
         self.hold_first = hold_first
         self.started = []  # X-Delivery-Id of every request that arrived
+        self.bodies = []  # ... and its body, as received
         self.received = []  # ... of every request answered while its sender still waited
         self.aborted = []
         self.lock = threading.Lock()
@@ -174,6 +193,7 @@ class WebhookReceiver:
                 with receiver.lock:
                     first = not receiver.started
                     receiver.started.append(delivery)
+                    receiver.bodies.append(body)
                 if first and receiver.hold_first and not receiver._wait_for_hangup(self.connection):
                     return
                 if receiver._sender_gone(self.connection):
@@ -193,10 +213,7 @@ class WebhookReceiver:
             def log_message(self, format, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/cgi-bin/webhook/send?key=test"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.handler = Handler
 
     @staticmethod
     def _sender_gone(sock) -> bool:
@@ -215,12 +232,12 @@ class WebhookReceiver:
         return True
 
     def __enter__(self):
-        self.thread.start()
+        self.server = start_server(self.handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/cgi-bin/webhook/send?key=test"
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        stop_server(self.server)
 
 
 # ---------------------------------------------------------------- data
@@ -288,45 +305,96 @@ def test_a_worker_on_redis_delivers_an_overdue_p0_reminder_once(transactional_db
         assert set(deliveries.values_list("status", flat=True)) == {DeliveryStatus.SENT}
 
 
-# ---------------------------------------------------------------- 2. a worker killed mid-delivery
+# ---------------------------------------------------------------- 2. a robot that hangs
+
+SCAN_EVERY_SECONDS = 2
+SCANS = 6
 
 
-# The worker process, with the delivery claim's lease (toolkit.notifications.LEASE, 5 minutes) cut to
-# 3 seconds so that the dead worker's claim goes stale within the test. Forked pool children inherit it.
-WORKER_WITH_SHORT_LEASE = """
-import sys
-from datetime import timedelta
+@pytest.mark.skipif(
+    not ON_POSTGRESQL,
+    reason="needs PostgreSQL: worker processes cannot share SQLite's in-memory test database",
+)
+def test_a_hanging_robot_delays_neither_email_reminders_nor_scans(transactional_db, redis_queue, tmp_path):
+    """Production shape: one worker pool for the default queue, one for the outbound queue."""
+    owner, _manager = _users()
+    tickets = [_overdue_p0_ticket(owner) for _ in range(4)]
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    with Robot(mode="hang") as robot:
+        ChatWebhook.objects.create(name="值班群", kind=WebhookKind.WECOM, url=robot.url)
+        default = _start_worker_process(redis_queue, tmp_path / "default.log", mail_dir, queues=[redis_queue])
+        outbound = _start_worker_process(
+            redis_queue, tmp_path / "outbound.log", mail_dir, queues=[_outbound(redis_queue)]
+        )
+        try:
+            _wait_until_ready(default)
+            _wait_until_ready(outbound)
+            # Beat's schedule, faster: a scan every 2 s that expires if not started within 1.8 s.
+            started = time.monotonic()
+            emails_sent_after = None
+            for scan in range(SCANS):
+                tasks.sla_scan_task.apply_async(expires=SCAN_EVERY_SECONDS * 0.9)
+                time.sleep(SCAN_EVERY_SECONDS)
+                emails = Delivery.objects.filter(reminder__ticket_sla__ticket__in=tickets, channel="email")
+                if (
+                    emails_sent_after is None
+                    and emails.exists()
+                    and not emails.exclude(status="sent").exists()
+                ):
+                    emails_sent_after = time.monotonic() - started
+                    # The robot is still hanging on to the chat messages at this point.
+                    assert (
+                        robot.received
+                        and Delivery.objects.filter(channel="webhook").exclude(status="sent").exists()
+                    )
+                assert scan < 3 or emails_sent_after is not None, "e-mail still waiting after 8 s"
+        finally:
+            _stop(default)
+            _stop(outbound)
+    log = (tmp_path / "default.log").read_text(errors="replace")
+    # Every scan ran: none expired waiting behind a chat delivery.
+    assert log.count("toolkit.tasks.sla_scan_task[") >= SCANS, log
+    assert len(re.findall(r"sla_scan_task\[[^\]]+\] succeeded", log)) == SCANS, log
+    assert "expired" not in log.lower() and "revoked" not in log.lower(), log
+    assert "deliver_task" in (tmp_path / "outbound.log").read_text(errors="replace")
+    sent_mails = sum(path.read_text().count("\nSubject: ") for path in mail_dir.iterdir())
+    assert sent_mails == Delivery.objects.filter(channel="email").count() == 2 * len(tickets)
 
-import django
 
-django.setup()
-from toolkit import notifications
-
-notifications.LEASE = timedelta(seconds=3)
-from celery.__main__ import main
-
-sys.argv[0] = "celery"
-sys.exit(main())
-"""
+# ---------------------------------------------------------------- 3. a worker killed mid-delivery
 
 
-def _start_worker_process(queue, log_path, mail_dir):
+# Worker processes get short send deadlines, so that the claim's lease (derived from them, see
+# toolkit.notifications.lease) lets a dead worker's delivery go again within the test.
+WORKER_ENV = {
+    "WEBHOOK_TIMEOUT_SECONDS": "3",
+    "WEBHOOK_CONNECT_TIMEOUT_SECONDS": "1",
+    "EMAIL_TIMEOUT": "1",
+    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",  # the robots listen on 127.0.0.1
+}
+
+
+def _start_worker_process(queue, log_path, mail_dir, *, queues=None):
+    """A prefork worker process (as in production) consuming `queues` (default: both of this test's)."""
     env = {
         **os.environ,
+        **WORKER_ENV,
         "DJANGO_DEBUG": "true",
         "DJANGO_SETTINGS_MODULE": "toolkit.settings",
         # The test database, which this test's rows are committed to (transactional_db).
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": TEST_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "OUTBOUND_QUEUE": _outbound(queue),
         "EMAIL_URL": f"filemail:///{mail_dir}",  # environ drops one leading slash
         # Redis gives a dead worker's unacknowledged message back after this many seconds.
         "CELERY_VISIBILITY_TIMEOUT": "5",
     }
     command = [
         sys.executable,
-        "-c",
-        WORKER_WITH_SHORT_LEASE,
+        "-m",
+        "celery",
         "--app=toolkit",
         "worker",
         "--pool=prefork",
@@ -335,7 +403,7 @@ def _start_worker_process(queue, log_path, mail_dir):
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
-        f"--queues={queue}",
+        f"--queues={','.join(queues or [queue, _outbound(queue)])}",
         f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
     ]
     log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
@@ -343,7 +411,17 @@ def _start_worker_process(queue, log_path, mail_dir):
         command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     process.log = log
+    process.log_path = log_path
     return process
+
+
+def _wait_until_ready(process, timeout=60):
+    wait_for(
+        lambda: b" ready." in process.log_path.read_bytes() or process.poll() is not None,
+        timeout=timeout,
+        message="the worker to start",
+    )
+    assert process.poll() is None, process.log_path.read_text(errors="replace")
 
 
 def _database_url():
@@ -404,13 +482,15 @@ def test_a_worker_killed_mid_delivery_delivers_once_after_restart(transactional_
     webhook.refresh_from_db()
     assert webhook.status == DeliveryStatus.SENT, log
     assert robot.received == [str(webhook.pk)], log
-    assert robot.started.count(str(webhook.pk)) >= 2  # tried by the dead worker, then once more
+    # Tried by the dead worker, then once more: the same id and the identical message.
+    assert robot.started == [str(webhook.pk)] * 2, log
+    assert robot.bodies[0] == robot.bodies[1] == webhook.payload.encode()
     emails = _deliveries(ticket).filter(channel="email").count()
     sent_mails = sum(path.read_text().count("\nSubject: ") for path in mail_dir.iterdir())
     assert sent_mails == emails, log
 
 
-# ---------------------------------------------------------------- 3. Redis down
+# ---------------------------------------------------------------- 4. Redis down
 
 
 def _intake_form(owner):
