@@ -1,16 +1,16 @@
 """The diagnosis table's filters: the query-string contract of SPEC ("Table filters")."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from toolkit.choices import Priority, ProblemType, SlaState, Source, Stage
 from toolkit.models import Customer, Ticket
+from toolkit.periods import local_midnight
 
 OPEN = "open"
 
@@ -32,10 +32,6 @@ SORTS = {
     "-sla_due": (F("sla_due_at").desc(nulls_last=True), "-id"),
 }
 DEFAULT_SORT = "-recorded_at"
-
-
-def _local_midnight(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class TicketFilterForm(forms.Form):
@@ -118,10 +114,10 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_occurred_after(self, queryset, name, value):
         # A range on the raw column, so the occurred_at index serves it (no per-row date()).
-        return queryset.filter(occurred_at__gte=_local_midnight(value))
+        return queryset.filter(occurred_at__gte=local_midnight(value))
 
     def filter_occurred_before(self, queryset, name, value):
-        return queryset.filter(occurred_at__lt=_local_midnight(value + timedelta(days=1)))
+        return queryset.filter(occurred_at__lt=local_midnight(value + timedelta(days=1)))
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

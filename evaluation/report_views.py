@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from toolkit.charts import Category, Cell, Chart
 from toolkit.choices import SlaTargetKind
+from toolkit.periods import months_back
 
 from . import aggregates
 
@@ -39,7 +40,7 @@ class ReportRangeForm(forms.Form):
 
 def default_range():
     today = timezone.localdate()
-    return aggregates.months_back(today, DEFAULT_MONTHS), today
+    return months_back(today, DEFAULT_MONTHS), today
 
 
 def _percent(rate) -> str:

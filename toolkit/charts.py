@@ -8,23 +8,34 @@ JavaScript libraries would draw in the browser, so printing and link-through nee
 
 A chart is data first: categories (rows) with one cell per series. The same cells feed the picture and
 the numbers table beside it (``templates/toolkit/_chart.html``), so the two can never disagree.
+This module only computes the geometry (``Chart.drawing``: bars, points, lines, labels, ticks as plain
+data, like tracking's timeline); the templates in ``templates/toolkit/charts/`` draw it, so every text
+and URL is escaped by the template engine.
 Accessibility: the SVG is ``role="img"`` with a ``<title>`` and ``<desc>``; the table carries the numbers
 for screen readers and for reading exact values.
 """
 
 import math
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies, and in grey print.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 WIDTH = 560  # default drawing width; a chart for a narrow column draws narrower so its text stays readable
 FONT_SIZE = 12
 LABEL_MAX_UNITS = 24  # a label longer than this (in half-width units) is cut with "…"
+GREY = "#6c757d"
+GRID = "#dee2e6"
+POINT_RADIUS = 4
+# A point's number: its baseline ABOVE over the point or BELOW under it, stacked LINE apart.
+ABOVE, BELOW, LINE = 8, 15, FONT_SIZE
+# Where a lone point's number may go: above, below, then one line further out. Even series try above
+# first, odd ones below, so two lines' numbers start on opposite sides.
+LABEL_OFFSETS = ((-ABOVE, BELOW, -ABOVE - LINE, BELOW + LINE), (BELOW, -ABOVE, BELOW + LINE, -ABOVE - LINE))
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,140 @@ class Category:
     label: str
     cells: tuple[Cell, ...]
     url: str = ""
+
+
+# ---------------------------------------------------------------- geometry (what the templates draw)
+
+
+@dataclass(frozen=True)
+class Box:
+    """The rectangle a shape covers, in drawing units."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def overlaps(self, other: "Box") -> bool:
+        """Sharing more than an edge (coordinates are tenths, so a hundredth is float noise)."""
+        gap = 0.01
+        return (
+            self.left < other.right - gap
+            and other.left < self.right - gap
+            and self.top < other.bottom - gap
+            and other.top < self.bottom - gap
+        )
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text at its baseline; with a url it is a link, named by aria_label (the uncut label)."""
+
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"  # SVG text-anchor: start, middle or end
+    fill: str = ""
+    bold: bool = False
+    url: str = ""
+    aria_label: str = ""
+
+    @property
+    def box(self) -> Box:
+        # Estimated from the display width (a CJK character is a full em): generous rather than tight,
+        # so that boxes that do not overlap here do not overlap on screen either.
+        width = text_units(self.text) * FONT_SIZE * 0.6
+        left = {"start": self.x, "middle": self.x - width / 2, "end": self.x - width}[self.anchor]
+        return Box(left, self.y - 0.8 * FONT_SIZE, left + width, self.y + 0.2 * FONT_SIZE)
+
+
+@dataclass(frozen=True)
+class Swatch:
+    """A legend entry: a colour square and the series' name."""
+
+    x: float
+    y: float
+    colour: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A bar or a stacked segment, its tooltip, its link and its number (inside or beside it)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    fill: str
+    tooltip: str
+    url: str = ""
+    label: Text | None = None
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    fill: str
+    tooltip: str
+    url: str = ""
+    label: Text | None = None  # None when no free place was found: the number is in the table and tooltip
+
+
+@dataclass(frozen=True)
+class Polyline:
+    points: str  # "x,y x,y …"
+    stroke: str
+
+
+@dataclass(frozen=True)
+class Gridline:
+    y: float
+    x1: float
+    x2: float
+    label: Text
+
+
+@dataclass(frozen=True)
+class Axis:
+    x: float
+    y1: float
+    y2: float
+
+
+@dataclass
+class Drawing:
+    slug: str
+    title: str
+    description: str
+    width: int
+    height: float
+    legend: list[Swatch] = field(default_factory=list)
+    labels: list[Text] = field(default_factory=list)  # the categories' names
+    bars: list[Bar] = field(default_factory=list)
+    totals: list[Text] = field(default_factory=list)  # stacked bars: each bar's total
+    grid: list[Gridline] = field(default_factory=list)
+    lines: list[Polyline] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+    axis: Axis | None = None
+
+    @property
+    def max_width(self) -> int:
+        """Display width at most (the stylesheet shrinks it to the column): a little larger than drawn."""
+        return round(self.width * 1.25)
+
+    @property
+    def texts(self) -> list[Text]:
+        """Every text drawn, for checking that none overlap."""
+        shapes = [*self.bars, *self.points]
+        return [
+            *(swatch.label for swatch in self.legend),
+            *(line.label for line in self.grid),
+            *self.labels,
+            *(shape.label for shape in shapes if shape.label),
+            *self.totals,
+        ]
 
 
 @dataclass
@@ -95,10 +240,19 @@ class Chart:
     def legend(self) -> list[tuple[str, str]]:
         return [(name, self.colour(index)) for index, name in enumerate(self.series)]
 
+    @property
+    def template_name(self) -> str:
+        return "toolkit/charts/line.html" if self.kind == "line" else "toolkit/charts/bar.html"
+
+    @cached_property
+    def drawing(self) -> Drawing:
+        builders = {"bar": _bars, "stacked": _stacked, "line": _line}
+        return builders[self.kind](self)
+
     @cached_property
     def svg(self) -> SafeString:
-        drawers = {"bar": _bars, "stacked": _stacked, "line": _line}
-        return drawers[self.kind](self)
+        """The drawing as SVG markup, for use outside a template (pages include the template itself)."""
+        return render_to_string(self.template_name, {"drawing": self.drawing})
 
 
 # ---------------------------------------------------------------- helpers
@@ -137,38 +291,46 @@ def _px(units: int) -> float:
     return units * FONT_SIZE * 0.55
 
 
-def _open(chart: Chart, height: float) -> list[str]:
-    title_id, desc_id = f"chart-{chart.slug}-title", f"chart-{chart.slug}-desc"
-    return [
-        f'<svg class="chart-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {chart.width} {height:.0f}" '
-        f'width="100%" style="max-width: {chart.width * 1.25:.0f}px" role="img" '
-        f'aria-labelledby="{title_id} {desc_id}" font-size="{FONT_SIZE}" '
-        f'data-chart="{escape(chart.slug)}">',
-        f'<title id="{title_id}">{escape(chart.title)}</title>',
-        f'<desc id="{desc_id}">{escape(chart.description or chart.title)}</desc>',
-    ]
+def _r(value: float) -> float:
+    """Coordinates to a tenth of a unit: finer is invisible and only lengthens the markup."""
+    return round(value, 1)
 
 
-def _legend(chart: Chart, y: float) -> list[str]:
+def _drawing(chart: Chart, height: float) -> Drawing:
+    return Drawing(
+        slug=chart.slug,
+        title=chart.title,
+        description=chart.description or chart.title,
+        width=chart.width,
+        height=round(height),
+        legend=_legend(chart, 12),
+    )
+
+
+def _legend(chart: Chart, y: float) -> list[Swatch]:
     if len(chart.series) < 2:
         return []
-    parts, x = [], 4.0
+    swatches, x = [], 4.0
     for name, colour in chart.legend:
-        parts.append(f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 14:.1f}" y="{y:.1f}">{escape(name)}</text>')
+        swatches.append(Swatch(x=_r(x), y=_r(y - 9), colour=colour, label=Text(_r(x + 14), _r(y), name)))
         x += 28 + _px(text_units(name))
-    return parts
-
-
-def _link(url: str, inner: str, label: str) -> str:
-    if not url:
-        return inner
-    return f'<a href="{escape(url)}" aria-label="{escape(label)}">{inner}</a>'
+    return swatches
 
 
 def _label_width(chart: Chart) -> float:
     longest = max((text_units(shorten(c.label)) for c in chart.categories), default=4)
     return min(_px(longest) + 10, chart.width * 0.4)
+
+
+def _category_label(category: Category, x: float, y: float) -> Text:
+    return Text(
+        _r(x), _r(y), shorten(category.label), anchor="end", url=category.url, aria_label=category.label
+    )
+
+
+def _tooltip(chart: Chart, category: Category, index: int, cell: Cell) -> str:
+    series_name = chart.series[index] if index < len(chart.series) else ""
+    return f"{category.label} {series_name}: {cell.shown}".strip()
 
 
 def _scale_max(chart: Chart, values, *, nice: bool = False) -> float:
@@ -185,7 +347,7 @@ def _scale_max(chart: Chart, values, *, nice: bool = False) -> float:
 # ---------------------------------------------------------------- bars
 
 
-def _bars(chart: Chart) -> SafeString:
+def _bars(chart: Chart) -> Drawing:
     """Horizontal bars, one per series within each category, each labelled with its number."""
     series_count = max(len(chart.series), 1)
     bar_height = 16 if series_count == 1 else 12
@@ -197,37 +359,31 @@ def _bars(chart: Chart) -> SafeString:
     plot_width = chart.width - label_width - value_room
     scale = _scale_max(chart, [cell.value or 0 for c in chart.categories for cell in chart.drawn(c)])
 
-    parts = _open(chart, height) + _legend(chart, 12)
+    drawing = _drawing(chart, height)
     axis_x = label_width + 4
     for row, category in enumerate(chart.categories):
         y0 = top + row * row_height + 5
-        label_y = y0 + bar_height * series_count / 2 + 4
-        label = (
-            f'<text x="{label_width:.1f}" y="{label_y:.1f}" text-anchor="end">'
-            f"{escape(shorten(category.label))}</text>"
-        )
-        parts.append(_link(category.url, label, category.label))
+        drawing.labels.append(_category_label(category, label_width, y0 + bar_height * series_count / 2 + 4))
         for index, cell in enumerate(chart.drawn(category)):
-            value = cell.value or 0
-            width = max(plot_width * value / scale, 0) if scale else 0
+            width = max(plot_width * (cell.value or 0) / scale, 0) if scale else 0
             y = y0 + index * bar_height
-            colour = chart.colour(index)
-            series_name = chart.series[index] if index < len(chart.series) else ""
-            tooltip = f"{category.label} {series_name}: {cell.shown}".strip()
-            bar = (
-                f'<rect x="{axis_x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{bar_height - 2}" '
-                f'fill="{colour}"><title>{escape(tooltip)}</title></rect>'
-                f'<text x="{axis_x + width + 4:.1f}" y="{y + bar_height - 5:.1f}">{escape(cell.shown)}</text>'
+            drawing.bars.append(
+                Bar(
+                    x=_r(axis_x),
+                    y=_r(y),
+                    width=_r(width),
+                    height=bar_height - 2,
+                    fill=chart.colour(index),
+                    tooltip=_tooltip(chart, category, index, cell),
+                    url=cell.url,
+                    label=Text(_r(axis_x + width + 4), _r(y + bar_height - 5), cell.shown),
+                )
             )
-            parts.append(_link(cell.url, bar, tooltip))
-    parts.append(
-        f'<line x1="{axis_x:.1f}" y1="{top:.1f}" x2="{axis_x:.1f}" y2="{height - 4:.1f}" stroke="#6c757d"/>'
-    )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text and URL above went through escape()
+    drawing.axis = Axis(x=_r(axis_x), y1=top, y2=height - 4)
+    return drawing
 
 
-def _stacked(chart: Chart) -> SafeString:
+def _stacked(chart: Chart) -> Drawing:
     """One bar per category, its series stacked; the total is written at the end, each part inside
     its segment when there is room."""
     bar_height = 18
@@ -239,53 +395,60 @@ def _stacked(chart: Chart) -> SafeString:
     totals = [sum(cell.value or 0 for cell in chart.drawn(c)) for c in chart.categories]
     scale = _scale_max(chart, totals)
 
-    parts = _open(chart, height) + _legend(chart, 12)
+    drawing = _drawing(chart, height)
     axis_x = label_width + 4
     for row, (category, total) in enumerate(zip(chart.categories, totals, strict=True)):
         y = top + row * row_height + 5
-        label = (
-            f'<text x="{label_width:.1f}" y="{y + bar_height - 5:.1f}" text-anchor="end">'
-            f"{escape(shorten(category.label))}</text>"
-        )
-        parts.append(_link(category.url, label, category.label))
+        baseline = y + bar_height - 5
+        drawing.labels.append(_category_label(category, label_width, baseline))
         x = axis_x
         for index, cell in enumerate(chart.drawn(category)):
             value = cell.value or 0
             if value <= 0:
                 continue
             width = plot_width * value / scale
-            colour = chart.colour(index)
-            series_name = chart.series[index] if index < len(chart.series) else ""
-            tooltip = f"{category.label} {series_name}: {cell.shown}"
-            segment = (
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{bar_height}" fill="{colour}">'
-                f"<title>{escape(tooltip)}</title></rect>"
-            )
-            if width >= _px(len(cell.shown)) + 4:
-                segment += (
-                    f'<text x="{x + width / 2:.1f}" y="{y + bar_height - 5:.1f}" text-anchor="middle" '
-                    f'fill="#fff">{escape(cell.shown)}</text>'
+            fits = width >= _px(len(cell.shown)) + 4
+            drawing.bars.append(
+                Bar(
+                    x=_r(x),
+                    y=_r(y),
+                    width=_r(width),
+                    height=bar_height,
+                    fill=chart.colour(index),
+                    tooltip=_tooltip(chart, category, index, cell),
+                    url=cell.url,
+                    label=(
+                        Text(_r(x + width / 2), _r(baseline), cell.shown, anchor="middle", fill="#fff")
+                        if fits
+                        else None
+                    ),
                 )
-            parts.append(_link(cell.url, segment, tooltip))
+            )
             x += width
-        parts.append(
-            f'<text x="{x + 4:.1f}" y="{y + bar_height - 5:.1f}" font-weight="bold">{total:g}</text>'
-        )
-    parts.append(
-        f'<line x1="{axis_x:.1f}" y1="{top:.1f}" x2="{axis_x:.1f}" y2="{height - 4:.1f}" stroke="#6c757d"/>'
-    )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text and URL above went through escape()
+        drawing.totals.append(Text(_r(x + 4), _r(baseline), f"{total:g}", bold=True))
+    drawing.axis = Axis(x=_r(axis_x), y1=top, y2=height - 4)
+    return drawing
 
 
 # ---------------------------------------------------------------- lines
 
 
-def _line(chart: Chart) -> SafeString:
-    """A line per series over the categories (left to right), each point labelled with its number.
-    A missing value (None) leaves a gap."""
+@dataclass
+class _Spot:
+    """A point while its number is being placed."""
+
+    series: int
+    x: float
+    y: float
+    text: str
+    label: Text | None = None
+
+
+def _line(chart: Chart) -> Drawing:
+    """A line per series over the categories (left to right), each point labelled with its number
+    where it does not collide with another text or point. A missing value (None) leaves a gap."""
     height = 220
-    top = 30 if len(chart.series) > 1 else 20
+    top = 34 if len(chart.series) > 1 else 20  # room for a number above a point at the top of the scale
     left, right, bottom = 44, 32, 24
     plot_width, plot_height = chart.width - left - right, height - top - bottom
     scale = _scale_max(
@@ -300,19 +463,20 @@ def _line(chart: Chart) -> SafeString:
     def y_of(value):
         return top + plot_height * (1 - value / scale)
 
-    parts = _open(chart, height) + _legend(chart, 12)
+    drawing = _drawing(chart, height)
     for fraction in (0, 0.5, 1):
         y = y_of(scale * fraction)
-        tick = f"{scale * fraction:g}{chart.unit}"
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{chart.width - right}" y2="{y:.1f}" stroke="#dee2e6"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" fill="#6c757d">{escape(tick)}</text>'
-        )
+        tick = Text(left - 4, _r(y + 4), f"{scale * fraction:g}{chart.unit}", anchor="end", fill=GREY)
+        drawing.grid.append(Gridline(y=_r(y), x1=left, x2=chart.width - right, label=tick))
+    taken = [text.box for text in (*(s.label for s in drawing.legend), *(g.label for g in drawing.grid))]
     for index, category in enumerate(chart.categories):
-        parts.append(
-            f'<text x="{x_of(index):.1f}" y="{height - 6}" text-anchor="middle">'
-            f"{escape(shorten(category.label, 12))}</text>"
-        )
+        label = Text(_r(x_of(index)), height - 6, shorten(category.label, 12), anchor="middle")
+        # Many months: a name that would touch its neighbour is left out (the table lists them all).
+        if not any(label.box.overlaps(box) for box in taken):
+            drawing.labels.append(label)
+            taken.append(label.box)
+
+    spots, columns = [], {}
     for series_index, name in enumerate(chart.series or [""]):
         colour = chart.colour(series_index)
         points = [
@@ -320,30 +484,81 @@ def _line(chart: Chart) -> SafeString:
             for index, category in enumerate(chart.categories)
             if series_index < len(category.cells)
         ]
-        runs, run = [], []
+        run = []
         for index, cell in points:
             if cell.value is None:
                 if run:
-                    runs.append(run)
+                    drawing.lines.append(Polyline(" ".join(run), colour))
                 run = []
-            else:
-                run.append((x_of(index), y_of(cell.value)))
-        if run:
-            runs.append(run)
-        for run in runs:
-            coordinates = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
-            parts.append(f'<polyline points="{coordinates}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for index, cell in points:
-            if cell.value is None:
                 continue
-            x, y = x_of(index), y_of(cell.value)
+            run.append(f"{_r(x_of(index))},{_r(y_of(cell.value))}")
+            spot = _Spot(series_index, x_of(index), y_of(cell.value), cell.shown)
+            spots.append(spot)
+            columns.setdefault(index, []).append(spot)
             tooltip = f"{chart.categories[index].label} {name}: {cell.shown}".strip()
-            label_y = y - 7 if series_index % 2 == 0 else y + 15
-            point = (
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}">'
-                f"<title>{escape(tooltip)}</title></circle>"
-                f'<text x="{x:.1f}" y="{label_y:.1f}" text-anchor="middle">{escape(cell.shown)}</text>'
+            drawing.points.append(
+                Point(x=_r(spot.x), y=_r(spot.y), fill=colour, tooltip=tooltip, url=cell.url)
             )
-            parts.append(_link(cell.url, point, tooltip))
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text and URL above went through escape()
+        if run:
+            drawing.lines.append(Polyline(" ".join(run), colour))
+    # Every point is an obstacle for the numbers, so no number hides a point.
+    r = POINT_RADIUS
+    taken += [Box(spot.x - r, spot.y - r, spot.x + r, spot.y + r) for spot in spots]
+    bounds = Box(0, 0, chart.width, height)
+    for index in sorted(columns):
+        _label_column(columns[index], taken, bounds)
+    drawing.points = [
+        replace(point, label=spot.label) for point, spot in zip(drawing.points, spots, strict=True)
+    ]
+    return drawing
+
+
+def _label_column(spots: list[_Spot], taken: list[Box], bounds: Box) -> None:
+    """Numbers for the points of one category, each where it touches nothing already placed.
+
+    Points too close for a number between them form a cluster: its numbers are stacked above and
+    below it in the points' own order, top to bottom, so each reads beside its point; equal numbers
+    in a cluster are written once. A number with no free place is left out (it is in the table and
+    the point's tooltip)."""
+    clusters = []
+    for spot in sorted(spots, key=lambda spot: spot.y):
+        if clusters and spot.y - clusters[-1][-1].y < 2 * LINE:
+            clusters[-1].append(spot)
+        else:
+            clusters.append([spot])
+    for cluster in clusters:
+        distinct, seen = [], set()
+        for spot in cluster:
+            if spot.text not in seen:
+                distinct.append(spot)
+                seen.add(spot.text)
+        if len(distinct) == 1:
+            spot = distinct[0]
+            layouts = [[(spot, spot.y + offset)] for offset in LABEL_OFFSETS[spot.series % 2]]
+        else:
+            top, bottom, count = cluster[0].y, cluster[-1].y, len(distinct)
+            # How many numbers go above the cluster: half first, then the splits nearest to half.
+            splits = sorted(range(count + 1), key=lambda above: abs(above - (count + 1) // 2))
+            layouts = [
+                [(spot, top - ABOVE - LINE * (above - 1 - i)) for i, spot in enumerate(distinct[:above])]
+                + [(spot, bottom + BELOW + LINE * i) for i, spot in enumerate(distinct[above:])]
+                for above in splits
+            ]
+        fitting = [_fitting(layout, taken, bounds) for layout in layouts]
+        for spot, label in max(fitting, key=len):  # the first layout where all fit, else where most do
+            spot.label = label
+            taken.append(label.box)
+
+
+def _fitting(layout, taken: list[Box], bounds: Box) -> list[tuple[_Spot, Text]]:
+    """The numbers of a layout, (spot, baseline) pairs, that fit inside the bounds touching nothing."""
+    placed, boxes = [], list(taken)
+    for spot, y in layout:
+        label = Text(_r(spot.x), _r(y), spot.text, anchor="middle")
+        box = label.box
+        inside = bounds.left <= box.left and box.right <= bounds.right
+        inside = inside and bounds.top <= box.top and box.bottom <= bounds.bottom
+        if inside and not any(box.overlaps(other) for other in boxes):
+            placed.append((spot, label))
+            boxes.append(box)
+    return placed

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tracking",
     "evaluation",
     "knowledge",
+    "dashboard",
     "jobs",
 ]
 

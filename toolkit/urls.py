@@ -5,10 +5,9 @@ from django.views.i18n import set_language
 
 from accounts import views as accounts_views
 from toolkit import views as toolkit_views
-from toolkit.dashboard import dashboard_view
 
 urlpatterns = [
-    path("", dashboard_view, name="home"),
+    path("", include("dashboard.urls")),  # the managers' dashboard, named "home"
     path("diagnosis/", include("diagnosis.urls")),
     path("requirements/", include("requirements_analysis.urls")),
     path("solutions/", include("solutions.urls")),

@@ -2,7 +2,7 @@
 
 import re
 
-from toolkit.charts import Category, Cell, Chart, nice_max, shorten, text_units
+from toolkit.charts import Box, Category, Cell, Chart, Text, nice_max, shorten, text_units
 
 
 def _chart(kind="bar", **kwargs):
@@ -120,3 +120,65 @@ def test_long_chinese_labels_are_cut_by_display_width():
 
 def test_nice_max():
     assert [nice_max(v) for v in (0, 7, 29, 100, 101)] == [1, 10, 50, 100, 200]
+
+
+def _collisions(texts):
+    return [(a.text, b.text) for i, a in enumerate(texts) for b in texts[i + 1 :] if a.box.overlaps(b.box)]
+
+
+def _monthly_rates(months):
+    """Three rates per month a few points apart, as on the reports' monthly chart (CSAT, first
+    response on time, resolution on time)."""
+    rates = [(100.0, 100.0, 100.0), (96.0, 97.5, 95.0), (80.0, 82.0, 81.0), (50.0, 100.0, 52.5)]
+    return [
+        Category(
+            f"{2024 + index // 12}-{index % 12 + 1:02d}", tuple(Cell(v, f"{v:g}%") for v in rates[index % 4])
+        )
+        for index in range(months)
+    ]
+
+
+def test_numbers_of_close_points_do_not_overlap():
+    chart = _chart(
+        kind="line",
+        series=["CSAT", "首次响应按时", "解决按时"],
+        unit="%",
+        value_max=100,
+        categories=_monthly_rates(6),
+    )
+    drawing = chart.drawing
+    # Where they used to be drawn (first and third series above their points) two numbers collide.
+    csat, _first, resolution = (point for point in drawing.points if point.tooltip.startswith("2024-02"))
+    old_csat = Text(csat.x, csat.y - 7, "96%", anchor="middle")
+    assert old_csat.box.overlaps(Text(resolution.x, resolution.y - 7, "95%", anchor="middle").box)
+
+    assert _collisions(drawing.texts) == []
+    circles = [Box(p.x - 4, p.y - 4, p.x + 4, p.y + 4) for p in drawing.points]
+    for text in drawing.texts:
+        assert not any(text.box.overlaps(circle) for circle in circles), text
+        assert text.box.left >= 0 and text.box.right <= drawing.width and text.box.top >= 0
+        assert text.box.bottom <= drawing.height
+    for point in drawing.points:
+        if point.label:  # next to its own point, and written in the SVG
+            assert point.label.x == point.x and abs(point.label.y - point.y) <= 27
+            assert f">{point.label.text}</text>" in chart.svg
+    # Every month's numbers are written, equal ones once, in the same order top to bottom as the points.
+    for category in chart.categories:
+        points = sorted(
+            (point for point in drawing.points if point.tooltip.startswith(category.label)), key=lambda p: p.y
+        )
+        numbers = list(dict.fromkeys(point.label.text for point in points if point.label))
+        assert numbers == list(
+            dict.fromkeys(cell.shown for cell in sorted(category.cells, key=lambda c: -c.value))
+        )
+        labels = [point.label for point in points if point.label]
+        assert labels == sorted(labels, key=lambda label: label.y)
+
+
+def test_month_names_make_room_for_each_other():
+    drawing = _chart(
+        kind="line", series=["CSAT"], unit="%", value_max=100, categories=_monthly_rates(36)
+    ).drawing
+    assert _collisions(drawing.texts) == []
+    assert 6 <= len(drawing.labels) < 36  # every few months named; the table lists them all
+    assert len(drawing.points) == 36

@@ -14,10 +14,10 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dashboard.selectors import dashboard_summary
 from diagnosis.selectors import ticket_list
 from evaluation.models import Survey, SurveyResponse
 from tests.factories import CustomerFactory, TicketFactory, UserFactory
-from toolkit import dashboard
 from toolkit.choices import Priority, ProblemType, SlaState, Stage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -129,7 +129,7 @@ def _cells(chart):
 
 
 def test_open_work_and_sla_figures(known):
-    board = dashboard.dashboard()
+    board = dashboard_summary()
     assert (board.open_total, board.at_risk, board.breached) == (3, 1, 1)
     assert _cells(board.charts["open_priority"]) == {
         str(Priority.P0.label): [1],
@@ -156,7 +156,7 @@ def test_open_work_and_sla_figures(known):
 
 
 def test_trends_over_the_last_six_months(known):
-    board = dashboard.dashboard()
+    board = dashboard_summary()
     # Breach rate, breached, tickets per month the problem occurred (December 2025 is outside).
     assert _cells(board.charts["breach_trend"]) == {
         "2026-01": [None, 0, 0],
@@ -172,7 +172,7 @@ def test_trends_over_the_last_six_months(known):
 
 
 def test_top_types_and_customers_of_the_last_90_days(known):
-    board = dashboard.dashboard()
+    board = dashboard_summary()
     assert board.top_since == date(2026, 3, 18)
     # Most first; a tie in the types' own order.
     assert [(c.label, c.cells[0].value) for c in board.charts["top_types"].categories] == [
@@ -193,7 +193,7 @@ def _query(url):
 
 
 def test_every_count_links_to_exactly_the_tickets_it_counts(known):
-    board = dashboard.dashboard()
+    board = dashboard_summary()
     for number, url in [
         (board.open_total, board.open_url),
         (board.at_risk, board.at_risk_url),
@@ -212,7 +212,7 @@ def test_every_count_links_to_exactly_the_tickets_it_counts(known):
 
 
 def test_links_carry_the_tables_query_strings(known):
-    board = dashboard.dashboard()
+    board = dashboard_summary()
     assert _query(board.at_risk_url).dict() == {"stage": "open", "sla": "at_risk"}
     assert _query(board.breached_url).dict() == {"stage": "open", "sla": "breached"}
     p1 = board.charts["open_priority"].categories[1]
@@ -308,7 +308,7 @@ def test_dashboard_selectors_run_a_fixed_number_of_queries(known, django_assert_
     # open work; months (breach trend, closed tickets); last 90 days; top customers' names; CSAT;
     # closed tickets with an article; article links
     with django_assert_num_queries(7):
-        dashboard.dashboard()
+        dashboard_summary()
 
 
 def test_renders_in_chinese_and_english(known, manager_client):
@@ -343,7 +343,7 @@ def test_knowledge_reuse_by_month(known):
     ArticleLink.objects.create(
         article=article, ticket=known["a"], linked_by=owner_a, linked_at=at(2026, 6, 11, 9, 0)
     )
-    cells = _cells(dashboard.dashboard().charts["knowledge"])
+    cells = _cells(dashboard_summary().charts["knowledge"])
     # Share of closed tickets with an article, with an article, closed tickets, links made in the month.
     assert cells["2026-02"] == [100.0, 1, 1, 0]
     assert cells["2026-04"] == [100.0, 1, 1, 1]
