@@ -58,9 +58,12 @@ INSTALLED_APPS = [
     "knowledge",
     "dashboard",
     "jobs",
+    "demo",  # seed_demo, above the chapters
 ]
 
 MIDDLEWARE = [
+    # Outermost: a page read that met a lost database connection (a restart) is read again.
+    "toolkit.db.DatabaseTroubleMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise, so static files get neither the policy nor no-store; every other answer does.
@@ -255,6 +258,13 @@ if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.con
         "password-reset links into the server log), e.g. smtp+tls://user:password@mail.example.com:587, "
         "or dummymail:// to send no mail at all."
     )
+if DEBUG and not env.str("EMAIL_URL", default=""):
+    # Development without a mail server: each message is a file here (dev.py prints the path), so
+    # reminder e-mails neither flood the terminal nor leave the machine. Created at the first send.
+    EMAIL_CONFIG = {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(BASE_DIR / ".dev" / "mail"),
+    }
 vars().update(EMAIL_CONFIG)
 # Seconds per SMTP operation (Django's default waits for ever): a mail server that hangs fails the
 # delivery, which is retried, instead of holding a worker.
@@ -262,13 +272,6 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="service-toolkit@localhost")
 # Where the app is reached from outside: links in reminder emails and chat messages start with it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-
-# Uploaded and generated files (import uploads, job results). Never served as static files: only
-# permission-checked views hand them out. Shared storage when web and workers run on several machines.
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
-MEDIA_URL = "/media/"
-# How long a background job (its report, its files) is kept, in hours.
-JOB_RETENTION_HOURS = env.int("JOB_RETENTION_HOURS", default=24)
 
 # Reverse proxies whose X-Forwarded-For names the client (IPs or CIDR networks, comma-separated); see
 # toolkit/client_address.py. Empty: the connecting address is the client.
@@ -278,6 +281,13 @@ for _proxy in TRUSTED_PROXIES:
         ipaddress.ip_network(_proxy.strip(), strict=False)
     except ValueError:
         raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from None
+
+# Uploaded and generated files (import uploads, job results). Never served as static files: only
+# permission-checked views hand them out. Shared storage when web and workers run on several machines.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = "/media/"
+# How long a background job (its report, its files) is kept, in hours.
+JOB_RETENTION_HOURS = env.int("JOB_RETENTION_HOURS", default=24)
 
 # Largest Excel file accepted by the import page.
 TICKET_IMPORT_MAX_BYTES = env.int("TICKET_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -6,6 +6,10 @@ from django.views.i18n import set_language
 from accounts import views as accounts_views
 from toolkit import views as toolkit_views
 
+# A database that is away answers 503 "not saved, please retry" instead of a bare 500.
+handler500 = "toolkit.db.server_error"
+handler400 = "toolkit.db.bad_request"
+
 urlpatterns = [
     path("", include("dashboard.urls")),  # the managers' dashboard, named "home"
     path("diagnosis/", include("diagnosis.urls")),
