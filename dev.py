@@ -2,16 +2,21 @@
 """Two commands for newcomers, with nothing but Python 3.11+ installed:
 
     python3 dev.py run    # virtualenv, packages, database, demo data, then the app on http://127.0.0.1:8000/
-                          # with a Celery worker and the SLA reminder schedule beside it
+                          # with a Celery worker and the SLA reminder schedule beside it; the demo
+                          # logins are printed last (again on Ctrl+C); `run --reset-passwords` renews them
     python3 dev.py test   # virtualenv, packages, then the whole test suite (extra args go to pytest)
 
 Only the standard library is used here, because nothing else is installed yet.
 """
 
 import hashlib
+import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 import venv
 from pathlib import Path
 
@@ -21,6 +26,10 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed-from"
 BROKER_DIR = ROOT / ".broker"  # the embedded broker's folders (kombu filesystem transport), see settings
+DEV_DIR = ROOT / ".dev"  # git-ignored, the developer's own
+LOGINS_FILE = DEV_DIR / "demo-logins.json"  # written by seed_demo --logins-file, read back for the banner
+MAIL_DIR = DEV_DIR / "mail"  # where toolkit/settings.py saves e-mail when debugging without EMAIL_URL
+READY_TIMEOUT = 60  # seconds to wait for the server's port and the worker's "ready" before the banner
 
 
 def say(message):
@@ -80,7 +89,31 @@ def start_worker(env):
         "--without-heartbeat",
         f"--queues={','.join(worker_queues(env))}",
     ]
-    return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - fixed command
+    worker = subprocess.Popen(  # noqa: S603 - fixed command
+        command,
+        cwd=ROOT,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    # Its output goes through us, so we know when it is ready and can print the logins after it.
+    worker.ready = threading.Event()
+    worker.relay = threading.Thread(target=relay_output, args=(worker,), daemon=True)
+    worker.relay.start()
+    return worker
+
+
+def relay_output(worker):
+    """Copy the worker's output to the terminal; note when it says it is ready (or has ended)."""
+    for line in worker.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if line.rstrip().endswith(" ready."):  # celery's "celery@host ready."
+            worker.ready.set()
+    worker.ready.set()
 
 
 def stop_worker(worker):
@@ -91,15 +124,80 @@ def stop_worker(worker):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+    if worker.relay is not None:
+        worker.relay.join(timeout=5)  # its last lines before the logins
+
+
+def start_server(address, env):
+    return subprocess.Popen([str(PYTHON), "manage.py", "runserver", address], cwd=ROOT, env=env)  # noqa: S603
+
+
+def stop_server(server):
+    """Ctrl+C reached the server too; give it a moment, then end it."""
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.terminate()
+        server.wait()
+
+
+def split_address(address):
+    """runserver's "8000", "127.0.0.1:8000" or "[::1]:8000" → (host to connect to, port)."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    listening_everywhere = {"0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 - connect locally instead
+    return listening_everywhere.get(host, host), int(port)
+
+
+def wait_until_ready(server, worker, address, timeout=READY_TIMEOUT):
+    """Until the server takes connections and the worker is ready (or one of them has ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with socket.create_connection(split_address(address), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    worker.ready.wait(max(0.0, deadline - time.monotonic()))
+    time.sleep(1)  # the worker's first lines after "ready" (beat's first scan), then the logins
+
+
+def banner(heading, env):
+    """The lines printed last: what runs, the demo logins (from LOGINS_FILE) and where e-mail goes."""
+    lines = ["", "=" * 78, heading]
+    try:
+        logins = json.loads(LOGINS_FILE.read_text(encoding="utf-8"))["logins"]
+    except (OSError, ValueError, KeyError):
+        logins = []
+    if logins:
+        lines.append("Demo logins (the same on every run; `dev.py run --reset-passwords` sets new ones):")
+        width = max(len(login["username"]) for login in logins)
+        for login in logins:
+            password = login["password"] or "(changed by its user; --reset-passwords sets a new one)"
+            lines.append(f"  {login['username']:<{width}}  {password}  {login['role']}")
+    else:
+        lines.append("No demo logins recorded: `python3 dev.py run --reset-passwords` sets new ones.")
+    if not env.get("EMAIL_URL"):
+        lines.append(f"E-mail is not sent: each message is saved as a file in {MAIL_DIR}{os.sep}")
+    lines.append("=" * 78)
+    return lines
+
+
+def print_banner(heading, env):
+    print("\n".join(banner(heading, env)), flush=True)
 
 
 def command_run(extra):
+    reset_passwords = "--reset-passwords" in extra
+    extra = [arg for arg in extra if arg != "--reset-passwords"]
+    address = extra[0] if extra else "127.0.0.1:8000"
     ensure_environment()
     env = app_env()
     say("Preparing the database")
     run(PYTHON, "manage.py", "migrate", "--no-input", env=env)
     say("Loading demo data")
-    run(PYTHON, "manage.py", "seed_demo", "--if-empty", "--tickets", "300", "--reset-passwords", env=env)
+    seed = ["seed_demo", "--if-empty", "--tickets", "300", "--logins-file", LOGINS_FILE]
+    run(PYTHON, "manage.py", *seed, *(["--reset-passwords"] if reset_passwords else []), env=env)
     if env.get("CELERY_BROKER_URL"):
         broker = "from CELERY_BROKER_URL"
     elif env.get("REDIS_URL"):
@@ -108,12 +206,20 @@ def command_run(extra):
         broker = "the .broker/ folder, no Redis needed"
     say(f"Starting SLA reminders: a Celery worker with the schedule (a scan every minute; broker {broker})")
     worker = start_worker(env)
-    address = extra[0] if extra else "127.0.0.1:8000"
-    say(f"Service Toolkit runs at http://{address}/  (log in with a demo user above; Ctrl+C stops it)")
+    server = None
     try:
-        run(PYTHON, "manage.py", "runserver", address, env=env)
+        say("Starting the web server")
+        server = start_server(address, env)
+        wait_until_ready(server, worker, address)
+        host, port = split_address(address)
+        print_banner(f"Service Toolkit runs at http://{host}:{port}/  (Ctrl+C stops it)", env)
+        server.wait()
     finally:
+        # Ctrl+C (or the server ending): stop both, then the logins once more, last on the screen.
+        if server is not None:
+            stop_server(server)
         stop_worker(worker)
+        print_banner("Service Toolkit has stopped; `python3 dev.py run` starts it again.", env)
 
 
 def command_test(extra):

@@ -1,11 +1,11 @@
-"""Text pools for `manage.py seed_demo`: customers, people and problem fragments in the document's style.
+"""Text pools for `manage.py seed_demo`: users, customers, contacts and the phrases around a symptom.
 
-Plain data only. The command combines these with a seeded random.Random, so the same seed gives the
-same demo tickets. Descriptions read like the document's rows: symptom first, then the impact
-(现象+影响), e.g. 页面加载超10秒,影响12名用户查看报表.
+Plain data only (the problems themselves are in demo/scenarios.py). The generator combines these with
+a seeded random.Random, so the same seed gives the same demo tickets. Descriptions read like the
+document's rows: symptom first, then the impact (现象+影响), e.g. 页面加载超10秒,影响12名用户查看报表.
 """
 
-from toolkit.choices import CustomerTier, ProblemType
+from toolkit.choices import CustomerTier
 
 # The document's two rows (SPEC "Worked example"). The quotes are the document's full-width “ ”.
 DOCUMENT_ROWS = [
@@ -25,6 +25,9 @@ DOCUMENT_ROWS = [
         "preliminary_judgement": "验证码接口异常",
         "owner": "doc_technical_engineer",
         "recorded_at": (2023, 10, 1, 14, 35),
+        # Not in the document: how it ended, so the demo shows it as history, closed within its SLA.
+        "closed_at": (2023, 10, 1, 17, 50),
+        "close_reason": "调回验证码缓存有效期并重启验证码服务,客户确认3名用户均可登录提交订单",
     },
     {
         "customer": "TSB工厂",
@@ -42,6 +45,8 @@ DOCUMENT_ROWS = [
         "preliminary_judgement": "网络带宽不足",
         "owner": "doc_network_engineer",
         "recorded_at": (2023, 10, 1, 16, 5),
+        "closed_at": (2023, 10, 1, 19, 40),
+        "close_reason": "网关开启数据压缩并临时提升专线带宽,刷新间隔恢复到10秒以内,客户确认",
     },
 ]
 
@@ -62,13 +67,6 @@ OWNER_USERS = [
     {"username": "support_liu", "first_name": "刘洋", "job_title": "技术工程师"},
 ]
 
-# Who usually owns which type of problem (usernames; the demo engineer takes a share of everything).
-OWNERS_BY_TYPE = {
-    ProblemType.FUNCTIONAL: ["engineer", "support_liu", "frontend_zhao"],
-    ProblemType.PERFORMANCE: ["dba_wang", "ops_sun", "engineer"],
-    ProblemType.COMPATIBILITY: ["frontend_zhao", "support_liu", "engineer"],
-    ProblemType.ENVIRONMENT: ["network_chen", "ops_sun", "dba_wang"],
-}
 RECORDERS = ["engineer", "engineer", "engineer", "support_liu", "network_chen", "dba_wang"]
 
 # (name, tier, e-mail domain, kind). The kind picks the business activities and departments.
@@ -147,104 +145,6 @@ DEPARTMENTS = {
     "factory": ["生产部", "仓储部", "质检部", "设备部"],
     "logistics": ["分拣中心", "调度中心", "仓储部", "客服部"],
     "school": ["教务处", "财务处", "学生处", "信息中心"],
-}
-
-# Per problem type: (symptom, error messages seen with it, preliminary judgements). An empty error
-# message means the customer saw none; "无" is how the document writes the same.
-SCENARIOS = {
-    ProblemType.FUNCTIONAL: [
-        ("无法登录系统,提示“验证码错误”", ["“验证码错误,请重试”", ""], ["验证码接口异常", "短信网关故障"]),
-        (
-            "数据导出失败,点击导出后无响应",
-            ["Error500:ConnectionTimeout", "", "无"],
-            ["导出服务超时", "报表模板配置错误"],
-        ),
-        ("计算结果与预期不符,月度汇总金额少算一笔", ["", "无"], ["汇总逻辑缺陷", "时区换算问题"]),
-        (
-            "订单查询功能异常,按日期筛选返回空列表",
-            ["Error500:InternalServerError", ""],
-            ["查询条件拼接错误", "索引数据未同步"],
-        ),
-        ("报表格式错乱,合计行错位", ["", "无"], ["报表模板版本不一致", "合并单元格逻辑错误"]),
-        ("按钮文字显示不全", [""], ["前端样式问题"]),
-        (
-            "支付系统不可用,下单后无法跳转支付页",
-            ["PAY-1002:支付渠道不可用", "Error500:ConnectionTimeout"],
-            ["支付网关证书过期", "第三方支付接口异常"],
-        ),
-        (
-            "审批流程卡在第二步,提交后状态不变",
-            ["", "流程实例不存在(code=4004)"],
-            ["流程引擎任务丢失", "权限配置错误"],
-        ),
-        (
-            "附件上传失败,提示文件过大",
-            ["413 Request Entity Too Large", "“文件大小超出限制”"],
-            ["网关上传大小限制过低"],
-        ),
-        ("设备数据同步延迟,实时数据刷新间隔5分钟", ["", "无"], ["网络带宽不足", "同步任务积压"]),
-        ("密码重置邮件收不到", ["", "550 Mailbox unavailable"], ["邮件服务器被列入黑名单", "发件配置错误"]),
-        ("打印的单据缺少二维码", ["", "无"], ["打印模板字段缺失"]),
-    ],
-    ProblemType.PERFORMANCE: [
-        ("页面加载超10秒", ["", "504 Gateway Timeout"], ["疑似数据库索引问题", "静态资源未压缩"]),
-        ("首页打开缓慢,经常转圈超过15秒", ["504 Gateway Timeout", ""], ["缓存失效", "疑似数据库索引问题"]),
-        ("报表生成耗时超过5分钟", ["Query timeout after 30s", ""], ["慢查询未优化", "报表数据量过大"]),
-        ("系统卡顿,点击后3-5秒才响应", ["", "无"], ["服务器资源不足", "连接池耗尽"]),
-        ("服务器CPU占用持续90%以上", ["", "无"], ["定时任务死循环", "疑似内存泄漏"]),
-        (
-            "批量导入1万条数据耗时超过1小时",
-            ["", "Lock wait timeout exceeded"],
-            ["逐条提交未批量处理", "表锁冲突"],
-        ),
-        ("接口响应时间从200毫秒上升到3秒", ["504 Gateway Timeout", ""], ["下游服务超时", "连接池耗尽"]),
-        (
-            "应用内存占用过高,每天需重启一次",
-            ["java.lang.OutOfMemoryError: Java heap space", ""],
-            ["疑似内存泄漏"],
-        ),
-    ],
-    ProblemType.COMPATIBILITY: [
-        (
-            "在Chrome浏览器下异常,Firefox正常",
-            ["Uncaught TypeError: Cannot read properties of undefined", ""],
-            ["浏览器兼容性问题", "前端脚本使用了不支持的语法"],
-        ),
-        ("IE11下页面空白", ["SCRIPT1002: 语法错误", ""], ["前端脚本使用了不支持的语法"]),
-        ("Safari浏览器上传按钮无反应", ["", "无"], ["浏览器兼容性问题"]),
-        (
-            "升级到Windows 11后客户端无法启动",
-            ["应用程序无法正常启动(0xc000007b)", ""],
-            ["运行库缺失", "客户端版本过低"],
-        ),
-        ("iOS 17上App闪退", ["", "无"], ["客户端版本过低", "系统权限变更"]),
-        ("新版Office打开导出文件提示格式错误", ["“文件格式或扩展名无效”", ""], ["导出文件格式不兼容"]),
-        (
-            "客户端与新版服务端接口不兼容,提交时报错",
-            ["HTTP 415 Unsupported Media Type", ""],
-            ["客户端版本过低"],
-        ),
-        ("麒麟操作系统下打印功能异常", ["", "无"], ["打印驱动版本不匹配"]),
-    ],
-    ProblemType.ENVIRONMENT: [
-        (
-            "数据库连接中断",
-            ["ORA-12170: TNS:Connect timeout occurred", "Error500:ConnectionTimeout"],
-            ["数据库服务宕机", "防火墙策略变更"],
-        ),
-        ("服务器无法访问,远程桌面连接失败", ["Connection refused", ""], ["服务器宕机", "防火墙策略变更"]),
-        ("VPN连接后无法访问内网系统", ["ERR_CONNECTION_TIMED_OUT", ""], ["VPN路由配置错误", "网络带宽不足"]),
-        ("磁盘空间已满,日志无法写入", ["No space left on device", ""], ["磁盘空间不足", "日志未轮转"]),
-        ("SSL证书过期,浏览器提示连接不安全", ["NET::ERR_CERT_DATE_INVALID"], ["SSL证书过期"]),
-        ("机房断电后部分服务未自动恢复", ["", "无"], ["服务未设置开机自启"]),
-        ("域名无法访问", ["DNS_PROBE_FINISHED_NXDOMAIN", ""], ["DNS配置错误", "域名过期"]),
-        ("配置文件被覆盖,系统参数恢复默认", ["", "无"], ["部署脚本覆盖配置"]),
-        (
-            "数据库主从同步中断",
-            ["ORA-12170: TNS:Connect timeout occurred", ""],
-            ["网络带宽不足", "数据库服务宕机"],
-        ),
-    ],
 }
 
 # Impact phrases by impact scope; {n} users, {activity}, {department}, {person}.

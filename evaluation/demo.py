@@ -1,7 +1,8 @@
-"""Demo data for chapter 5 (seed_demo): tickets in Evaluation or Closed get a verification, a follow-up
-visit, most of them a survey answer, a few days after each ticket was logged (so spread over the months
-the tickets span and the charts have data); a few
-improvement actions. Deterministic (no randomness) and quick (bulk_create)."""
+"""Demo data for chapter 5 (seed_demo): tickets in Evaluation or Closed get a verification (noted as
+their problem scenario's check), a follow-up visit, most of them a survey answer, a few days after each
+ticket was logged (so spread over the months the tickets span and the charts have data); a few
+improvement actions, from the scenarios of the tickets they follow. Deterministic (no randomness) and
+quick (bulk_create)."""
 
 import hashlib
 from datetime import timedelta
@@ -52,15 +53,18 @@ OUTCOMES = [
     "回访时客户表示系统运行稳定",
     "客户提出希望增加监控告警,已记录为改进措施",
 ]
+# The first three follow a ticket (its scenario's improvement, when it has one); the last is general.
 ACTIONS = [
-    ("为验证码服务增加可用性监控和告警", ActionStatus.DONE),
-    ("梳理高峰期带宽容量,制定扩容预案", ActionStatus.IN_PROGRESS),
+    ("将本次问题整理为知识库文章,供一线工程师参考", ActionStatus.DONE),
+    ("复盘处理过程,更新值班排查手册", ActionStatus.IN_PROGRESS),
+    ("为同类故障增加监控告警", ActionStatus.OPEN),
     ("完善变更前的客户通知流程", ActionStatus.OPEN),
-    ("将本次问题整理为知识库文章,供一线工程师参考", ActionStatus.OPEN),
 ]
+TICKET_ACTIONS = 3
 
 
-def seed(*, tickets, users, now) -> None:
+def seed(*, tickets, users, now, scenarios) -> None:
+    """`scenarios` maps a ticket id to its demo.scenarios.Scenario (generic notes without one)."""
     engineer, manager = users["engineer"], users["manager"]
     evaluated = [
         ticket
@@ -86,7 +90,7 @@ def seed(*, tickets, users, now) -> None:
                 verified_by=ticket.owner or engineer,
                 verified_at=verified_at,
                 method=method,
-                note=NOTES[method],
+                note=scenarios[ticket.pk].verification if ticket.pk in scenarios else NOTES[method],
             )
         )
         due_at = verified_at + timedelta(days=7)
@@ -140,11 +144,16 @@ def seed(*, tickets, users, now) -> None:
     SurveyResponse.objects.bulk_create(answers)
 
     today = timezone.localdate(now)
+    followed = [evaluated[index % len(evaluated)] for index in range(TICKET_ACTIONS)]
+    descriptions = [
+        scenarios[ticket.pk].improvement if ticket.pk in scenarios else description
+        for ticket, (description, _status) in zip(followed, ACTIONS, strict=False)
+    ] + [description for description, _status in ACTIONS[TICKET_ACTIONS:]]
     ImprovementAction.objects.bulk_create(
         [
             ImprovementAction(
-                ticket=evaluated[index % len(evaluated)] if index < 3 else None,
-                description=description,
+                ticket=followed[index] if index < TICKET_ACTIONS else None,
+                description=descriptions[index],
                 owner=manager if index % 2 else engineer,
                 due_date=today + timedelta(days=14 * (index + 1) - 30),
                 status=status,
@@ -152,6 +161,6 @@ def seed(*, tickets, users, now) -> None:
                 created_by=manager,
                 created_at=now - timedelta(days=40 - index),
             )
-            for index, (description, status) in enumerate(ACTIONS)
+            for index, (_description, status) in enumerate(ACTIONS)
         ]
     )

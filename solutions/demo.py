@@ -1,94 +1,79 @@
-"""Demo data for chapter 3: two scored options per analysed ticket; past design, the design is approved
-(seed_demo, after requirements_analysis.demo)."""
+"""Demo data for chapter 3 (seed_demo, after requirements_analysis.demo): each analysed ticket gets its
+problem scenario's two scored options, risk and rollback plan, written by the ticket's owner; past
+design, the manager approves option A."""
 
-from decimal import Decimal
-
-from requirements_analysis.models import RequirementItem
 from toolkit.choices import Stage
 from toolkit.services import ticket_change_stage
 
 from . import services
 from .models import CoverageLevel, Level, SolutionDesign
-from .selectors import criteria_of
+from .selectors import criteria_of, requirements_of
 
 DESIGNED_STAGES = (Stage.DESIGN, Stage.IMPLEMENTATION, Stage.EVALUATION)
 APPROVED_STAGES = (Stage.IMPLEMENTATION, Stage.EVALUATION)
-
-OPTIONS = [
-    (
-        {
-            "approach": "扩容验证码服务\n增加缓存与熔断\n灰度发布并监控",
-            "estimated_cost": Decimal("50000"),
-            "duration_days": 6,
-            "people": 2,
-            "expected_effect": "登录成功率恢复到 99.9%",
-            "risk_level": Level.MEDIUM,
-            "pros": "改动小,见效快",
-            "cons": "需要短暂停机",
-        },
-        [5, 4, 5, 3, 4],
-        CoverageLevel.FULL,
-    ),
-    (
-        {
-            "approach": "更换验证码供应商\n全量切换",
-            "estimated_cost": Decimal("120000"),
-            "duration_days": 20,
-            "people": 3,
-            "expected_effect": "根本解决验证码不稳定",
-            "risk_level": Level.HIGH,
-            "pros": "长期稳定",
-            "cons": "成本高,周期长",
-        },
-        [3, 2, 2, 2, 3],
-        CoverageLevel.PARTIAL,
-    ),
-]
+# Scores per criterion (可行性, 成本, 周期, 风险, 客户影响) and coverage of the requirement items:
+# option A, the quick targeted fix, ranks first; B, the larger rebuild, second.
+SCORES = ([5, 4, 5, 3, 4], [3, 2, 2, 2, 3])
+COVERAGE = (CoverageLevel.FULL, CoverageLevel.PARTIAL)
 
 
-def seed(*, tickets, users, now) -> list:
-    engineer, manager = users["engineer"], users["manager"]
+def seed(*, tickets, users, now, scenarios) -> list:
+    """`scenarios` maps a ticket id to its demo.scenarios.Scenario."""
+    manager = users["manager"]
     designed = [
         ticket
         for ticket in tickets
         if ticket.stage in DESIGNED_STAGES
-        and RequirementItem.objects.filter(ticket=ticket).exists()
+        and ticket.pk in scenarios
+        and requirements_of(ticket).exists()
         and not SolutionDesign.objects.filter(ticket=ticket).exists()
     ]
     for ticket in designed:
+        scenario = scenarios[ticket.pk]
+        designer = ticket.owner or users["engineer"]
         services.design_get_or_create(ticket=ticket)
         criteria = list(criteria_of(ticket))
-        requirement_ids = set(RequirementItem.objects.filter(ticket=ticket).values_list("pk", flat=True))
+        requirement_ids = set(requirements_of(ticket).values_list("pk", flat=True))
         options = []
-        for fields, scores, coverage in OPTIONS:
-            option = services.option_create(ticket=ticket, by=engineer, **fields)
+        for option_text, scores, coverage in zip(scenario.options, SCORES, COVERAGE, strict=True):
+            option = services.option_create(
+                ticket=ticket,
+                by=designer,
+                approach=option_text.approach,
+                estimated_cost=option_text.estimated_cost,
+                duration_days=option_text.duration_days,
+                people=option_text.people,
+                expected_effect=option_text.expected_effect,
+                risk_level=Level(option_text.risk_level),
+                pros=option_text.pros,
+                cons=option_text.cons,
+            )
             options.append(option)
             services.scores_save(
                 ticket=ticket,
                 values={(option.pk, c.pk): s for c, s in zip(criteria, scores, strict=True)},
-                by=engineer,
+                by=designer,
             )
             services.coverage_save(
                 ticket=ticket,
                 values={(option.pk, pk): coverage for pk in requirement_ids},
                 requirement_ids=requirement_ids,
-                by=engineer,
+                by=designer,
             )
+        risk, mitigation = scenario.risk
         services.risk_create(
             ticket=ticket,
-            description="扩容期间验证码服务短暂不可用",
+            description=risk,
             probability=Level.MEDIUM,
             impact=Level.HIGH,
-            mitigation="选择夜间低峰发布",
-            owner=engineer,
-            by=engineer,
+            mitigation=mitigation,
+            owner=designer,
+            by=designer,
         )
-        services.rollback_plan_save(
-            ticket=ticket, text="1. 切回原实例\n2. 清理缓存\n3. 通知客户", by=engineer
-        )
-        services.option_choose(ticket=ticket, option=options[0], by=engineer)
+        services.rollback_plan_save(ticket=ticket, text=scenario.rollback, by=designer)
+        services.option_choose(ticket=ticket, option=options[0], by=designer)
         if ticket.stage in APPROVED_STAGES:
-            services.design_submit(ticket=ticket, by=engineer)
+            services.design_submit(ticket=ticket, by=designer)
             services.design_approve(ticket=ticket, by=manager, comment="同意按方案A实施")
             if ticket.stage == Stage.EVALUATION:
                 # Approval moved it to implementation; the demo ticket had already got further.
@@ -96,7 +81,7 @@ def seed(*, tickets, users, now) -> list:
                     ticket=ticket,
                     to_stage=Stage.EVALUATION,
                     reason="实施完成",
-                    by=engineer,
+                    by=designer,
                     chapter_step=True,
                 )
     return designed

@@ -1,6 +1,9 @@
 """`manage.py seed_demo`: demo users with printed passwords, the document's rows, generated tickets."""
 
+import json
 import re
+import stat
+from collections import Counter
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -10,8 +13,9 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from demo.scenarios import scenario_of
 from toolkit import services as core
-from toolkit.choices import Priority, ProblemType, Source, Stage
+from toolkit.choices import Priority, ProblemType, SlaState, Source, Stage
 from toolkit.models import Contact, Customer, Ticket, User
 from toolkit.services import TICKET_NUMBER_RE
 
@@ -249,3 +253,122 @@ def test_chapters_get_demo_work_once_and_stages_stay_consistent():
 
     Command().seed_chapters({user.username: user for user in User.objects.all()})  # run again on purpose
     assert (RequirementItem.objects.count(), SolutionDesign.objects.count()) == (items, designs)
+
+
+# ---------------------------------------------------------------- scenarios, SLA and logins (issue 12.8, 17)
+
+
+def test_every_generated_ticket_and_its_chapter_work_follow_one_scenario():
+    from evaluation.models import Verification
+    from knowledge.models import ArticleLink
+    from requirements_analysis.models import RequirementItem
+    from solutions.models import SolutionOption
+    from tracking.models import Task
+    from tracking.services import approach_steps
+
+    seed(tickets=400, seed=5)
+
+    tickets = list(generated_tickets().select_related("owner"))
+    for ticket in tickets:
+        scenario = scenario_of(ticket)
+        assert scenario is not None, ticket.preliminary_judgement
+        assert ticket.problem_type == scenario.problem_type
+        assert ticket.description.startswith(scenario.symptoms), ticket.description
+        assert ticket.error_message in scenario.errors
+        assert ticket.owner.username in scenario.owners
+    worked = {
+        "requirements": RequirementItem.objects.values_list("ticket_id", "summary"),
+        "options": SolutionOption.objects.values_list("ticket_id", "approach"),
+        "tasks": Task.objects.filter(kind="task").values_list("ticket_id", "name"),
+        "verification": Verification.objects.values_list("ticket_id", "note"),
+        "articles": ArticleLink.objects.values_list("ticket_id", "article__title"),
+    }
+    by_id = {ticket.pk: ticket for ticket in Ticket.objects.all()}
+    for kind, rows in worked.items():
+        assert rows, kind
+        for ticket_id, text in rows:
+            scenario = scenario_of(by_id[ticket_id])
+            allowed = {
+                "requirements": {
+                    scenario.explicit.summary,
+                    scenario.implicit.summary,
+                    scenario.constraint.summary,
+                },
+                "options": {option.approach for option in scenario.options},
+                "tasks": set(approach_steps(scenario.options[0].approach)),
+                "verification": {scenario.verification},
+                "articles": {scenario.article.title},
+            }[kind]
+            # A printing ticket never gets a captcha solution, plan, check or article.
+            assert text in allowed, (kind, by_id[ticket_id].description, text)
+
+
+def test_right_after_seeding_open_tickets_are_mostly_within_their_sla():
+    from toolkit import tasks
+    from toolkit.models import Notification
+
+    seed(tickets=1000, seed=11)
+    tasks.scan_and_fan_out()  # what the worker does a minute after dev.py starts: reminders and bells
+
+    now = timezone.now()
+    open_tickets = Ticket.objects.open()
+    states = Counter(open_tickets.values_list("sla_state", flat=True))
+    total = sum(states.values())
+    assert 60 <= total <= 250  # about 12% of the tickets are still open
+    assert states[SlaState.OK] >= 0.6 * total
+    assert 0 < states[SlaState.BREACHED] <= 0.1 * total  # a couple, not 66 of 76
+    assert states[SlaState.AT_RISK] > 0
+    # Open ones are recent; what is older is closed or cancelled.
+    assert not open_tickets.filter(recorded_at__lt=now - timedelta(days=30)).exists()
+    assert Ticket.objects.filter(stage=Stage.CLOSED).count() > 0.8 * Ticket.objects.count()
+    # The manager's bell: escalations of the few breaches only (two targets each at most).
+    assert Notification.objects.filter(user__username="manager").count() <= 2 * states[SlaState.BREACHED]
+
+
+def test_the_document_rows_are_closed_history_within_their_sla():
+    from toolkit import sla
+
+    seed(tickets=0)
+    sla.sla_scan()
+
+    for ticket in Ticket.objects.filter(number__in=DOCUMENT_NUMBERS):
+        assert ticket.stage == Stage.CLOSED
+        assert ticket.sla_state == SlaState.OK and ticket.sla_due_at is None
+        targets = list(ticket.slas.all())
+        assert len(targets) == 2
+        assert all(target.met_at is not None and target.met_at <= target.due_at for target in targets)
+        assert not targets[0].reminders.exists() and not targets[1].reminders.exists()
+        [closing] = ticket.stage_changes.all()
+        assert closing.to_stage == Stage.CLOSED and closing.reason
+        assert timezone.localtime(closing.changed_at, SHANGHAI).date() == datetime(2023, 10, 1).date()
+
+
+def test_logins_file_keeps_the_passwords_across_runs(client, tmp_path):
+    logins = tmp_path / "demo" / "logins.json"
+
+    first = printed_passwords(seed(tickets=0, logins_file=logins))
+    assert set(first) == {"engineer", "manager", "admin"}
+    assert stat.S_IMODE(logins.stat().st_mode) == 0o600
+    stored = {row["username"]: row["password"] for row in json.loads(logins.read_text())["logins"]}
+    assert stored == first
+
+    again = printed_passwords(seed(tickets=0, logins_file=logins))
+    assert again == first  # printed again, not changed
+    assert client.login(username="engineer", password=first["engineer"])
+    client.logout()
+
+    reset = printed_passwords(seed(tickets=0, logins_file=logins, reset_passwords=True))
+    assert reset["admin"] != first["admin"]
+    assert json.loads(logins.read_text())["logins"][2]["password"] == reset["admin"]
+    assert client.login(username="admin", password=reset["admin"])
+
+    # A password its user changed is left alone (and not printed); a lost file means new ones.
+    manager = User.objects.get(username="manager")
+    manager.set_password("chosen-by-the-manager")
+    manager.save()
+    output = seed(tickets=0, logins_file=logins)
+    assert "manager" not in printed_passwords(output)
+    assert User.objects.get(username="manager").check_password("chosen-by-the-manager")
+    logins.unlink()
+    renewed = printed_passwords(seed(tickets=0, logins_file=logins))
+    assert set(renewed) == {"engineer", "manager", "admin"} and renewed["engineer"] != reset["engineer"]

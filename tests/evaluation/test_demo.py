@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from demo.scenarios import scenario_named
 from evaluation import demo
 from evaluation.models import FollowUp, ImprovementAction, SurveyResponse, Verification
 from evaluation.selectors import ticket_results
@@ -25,7 +26,8 @@ def test_seed(engineer, manager):
         for _ in range(4)
     ]
     tickets += [TicketFactory(owner=engineer, stage=Stage.DIAGNOSIS)]
-    demo.seed(tickets=tickets, users={"engineer": engineer, "manager": manager, "admin": manager}, now=now)
+    users = {"engineer": engineer, "manager": manager, "admin": manager}
+    demo.seed(tickets=tickets, users=users, now=now, scenarios={})
     assert Verification.objects.count() == 12
     assert FollowUp.objects.count() == 12
     answers = list(SurveyResponse.objects.all())
@@ -39,5 +41,16 @@ def test_seed(engineer, manager):
     assert ImprovementAction.objects.count() == 4
     assert ticket_results(tickets[0]).scores is not None
     # Running it again adds nothing twice.
-    demo.seed(tickets=tickets, users={"engineer": engineer, "manager": manager, "admin": manager}, now=now)
+    users = {"engineer": engineer, "manager": manager, "admin": manager}
+    demo.seed(tickets=tickets, users=users, now=now, scenarios={})
     assert Verification.objects.count() == 12 and ImprovementAction.objects.count() == 4
+
+
+def test_verification_and_improvement_follow_the_tickets_scenario(engineer, manager):
+    now = timezone.now()
+    printing = scenario_named("printing")
+    ticket = TicketFactory(owner=engineer, stage=Stage.CLOSED, recorded_at=now - timedelta(days=20))
+    users = {"engineer": engineer, "manager": manager, "admin": manager}
+    demo.seed(tickets=[ticket], users=users, now=now, scenarios={ticket.pk: printing})
+    assert Verification.objects.get(ticket=ticket).note == printing.verification
+    assert ImprovementAction.objects.filter(ticket=ticket, description=printing.improvement).exists()

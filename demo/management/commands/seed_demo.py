@@ -1,15 +1,12 @@
 """`manage.py seed_demo [--tickets N]`: demo users, the document's two rows and N generated tickets."""
 
-import bisect
-import itertools
-import math
 import random
-import secrets
 import time as clock
 import unicodedata
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from importlib import import_module
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -19,20 +16,22 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from demo import people as demo_data
+from demo import people
+from demo.generator import TicketGenerator, demo_contacts
+from demo.logins import logins_read, logins_write, readable_password
+from demo.scenarios import scenario_of
 from diagnosis.services import suggest_priority
 from knowledge.services import tickets_index
 from toolkit import roles, sla
 from toolkit import services as core
 from toolkit.calendar import Calendar
-from toolkit.choices import BusinessUrgency, CustomerTier, Frequency, ImpactScope, Priority, Source, Stage
-from toolkit.models import Customer, Ticket
+from toolkit.choices import Frequency, Stage
+from toolkit.models import Customer, SlaPolicy, StageChange, Ticket
 
 # The document's times are Beijing time, whatever TIME_ZONE the installation uses.
 DOCUMENT_TZ = ZoneInfo("Asia/Shanghai")
-DAYS_BACK = 180
-READABLE_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or copied from a terminal
-# Chapters 2–6 seed their own demo data on the latest tickets, in this order.
+# Chapters 2–6 seed their own demo data, in this order: each builds on the one before (a plan needs
+# an approved design).
 CHAPTER_DEMOS = [
     "requirements_analysis.demo",
     "solutions.demo",
@@ -40,67 +39,8 @@ CHAPTER_DEMOS = [
     "evaluation.demo",
     "knowledge.demo",
 ]
-CHAPTER_TICKETS = 200
-INCIDENT_SHARE = 0.015  # share of generated tickets that become a parent incident with 2-8 children
-
-SOURCE_WEIGHTS = {
-    Source.PHONE: 30,
-    Source.TICKET_SYSTEM: 30,
-    Source.EMAIL: 15,
-    Source.ONLINE_CHAT: 15,
-    Source.ON_SITE: 7,
-    Source.OTHER: 3,
-}
-TYPE_WEIGHTS = {"functional": 40, "performance": 25, "compatibility": 15, "environment": 20}
-# With the impact × urgency matrix, VIP and peak-time raises, these give about
-# 8% P0, 21% P1, 37% P2, 34% P3 (plus ~4% overridden by one level).
-IMPACT_WEIGHTS = {
-    ImpactScope.ONE_USER: 42,
-    ImpactScope.SOME_USERS: 40,
-    ImpactScope.DEPARTMENT: 14,
-    ImpactScope.EVERYONE: 4,
-}
-URGENCY_WEIGHTS = {BusinessUrgency.LOW: 32, BusinessUrgency.MEDIUM: 50, BusinessUrgency.HIGH: 18}
-PEAK_TIME_SHARE = 0.06
-TIER_WEIGHTS = {CustomerTier.VIP: 2, CustomerTier.PAID: 1.5, CustomerTier.STANDARD: 1}  # VIPs call more
-HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 2, 4, 10, 14, 14, 12, 6, 10, 14, 14, 12, 10, 6, 4, 3, 2, 2, 1]
-# Stage by the ticket's age: young tickets are still being worked, old ones mostly closed.
-_YOUNG = {
-    Stage.NEW: 40,
-    Stage.DIAGNOSIS: 38,
-    Stage.ANALYSIS: 10,
-    Stage.ON_HOLD: 6,
-    Stage.CANCELLED: 3,
-    Stage.CLOSED: 3,
-}
-_RECENT = {
-    Stage.NEW: 4, Stage.DIAGNOSIS: 18, Stage.ANALYSIS: 14, Stage.DESIGN: 12, Stage.IMPLEMENTATION: 18,
-    Stage.EVALUATION: 10, Stage.CLOSED: 14, Stage.ON_HOLD: 6, Stage.CANCELLED: 4,
-}  # fmt: skip
-_OLD = {
-    Stage.DIAGNOSIS: 1, Stage.ANALYSIS: 2, Stage.DESIGN: 2, Stage.IMPLEMENTATION: 4, Stage.EVALUATION: 6,
-    Stage.CLOSED: 75, Stage.ON_HOLD: 4, Stage.CANCELLED: 6,
-}  # fmt: skip
-STAGE_WEIGHTS_BY_AGE = [(2, _YOUNG), (14, _RECENT), (None, _OLD)]  # (younger than N days, weights)
-PRIORITY_ORDER = [Priority.P0, Priority.P1, Priority.P2, Priority.P3]
-
-
-class Picker:
-    """Weighted choice with precomputed cumulative weights (called a few million times)."""
-
-    def __init__(self, rng, weights):
-        self.rng = rng
-        self.values = list(weights)
-        self.cumulative = list(itertools.accumulate(weights.values()))
-        self.total = self.cumulative[-1]
-
-    def __call__(self):
-        return self.values[bisect.bisect_right(self.cumulative, self.rng.random() * self.total)]
-
-
-def readable_password() -> str:
-    """Three groups of four letters/digits, e.g. k7mq-tx3v-9bpr (about 59 bits)."""
-    return "-".join("".join(secrets.choice(READABLE_CHARS) for _ in range(4)) for _ in range(3))
+CHAPTER_OPEN_TICKETS = 120  # the latest open tickets
+CHAPTER_HISTORY_TICKETS = 150  # closed tickets, spread over the months the demo spans
 
 
 class Command(BaseCommand):
@@ -109,13 +49,16 @@ class Command(BaseCommand):
         # A property so argparse gets a str translated into the active language, not a lazy proxy.
         return _(
             "Load demo data: the users engineer, manager and admin (passwords printed once, when first set), "
-            "a few more engineers as owners, the toolkit document's two example rows (TSA公司, TSB工厂) "
-            "through the normal ticket service, about 40 customers with their contacts, and N generated "
-            "tickets spread over the last 180 days. Users, customers, contacts and the document rows are "
-            "never duplicated; every run adds another N generated tickets (use --tickets 0 to add none). "
-            "Generated tickets are bulk-inserted with numbers reserved per recorded day, so their history "
-            "holds one 'created' record each (dated when it was recorded, by the recorder) but no stage "
-            "changes, and ticket save() signals do not run for them."
+            "a few more engineers as owners, the toolkit document's two example rows (TSA公司, TSB工厂, "
+            "closed in 2023) through the normal ticket service, about 40 customers with their contacts, "
+            "and N generated tickets, each from one problem scenario (login, printing, slow reports, VPN, "
+            "…) whose requirements, options, plan and article the chapters' demo data follow. Most "
+            "tickets are closed history over the last 180 days; the open ones are recent, mostly within "
+            "their SLA. Users, customers, contacts and the document rows are never duplicated; every run "
+            "adds another N generated tickets (use --tickets 0 to add none). Generated tickets are "
+            "bulk-inserted with numbers reserved per recorded day, so their history holds one 'created' "
+            "record each (dated when it was recorded, by the recorder) but no stage changes, and ticket "
+            "save() signals do not run for them."
         )
 
     def add_arguments(self, parser):
@@ -139,6 +82,14 @@ class Command(BaseCommand):
             help=_("Generate tickets only when the database has none yet (used by “dev.py run”)."),
         )
         parser.add_argument(
+            "--logins-file",
+            type=Path,
+            help=_(
+                "Keep the demo users' passwords in this file (readable by you only) and print them on "
+                "every run; a user without a password there gets a new one (used by “dev.py run”)."
+            ),
+        )
+        parser.add_argument(
             "--batch-size", type=int, default=5000, help=_("Rows per bulk insert (default 5000).")
         )
         parser.add_argument(
@@ -147,7 +98,9 @@ class Command(BaseCommand):
             help=_("Skip the history records of generated tickets (faster)."),
         )
 
-    def handle(self, *args, tickets, seed, reset_passwords, if_empty, batch_size, no_history, **options):
+    def handle(
+        self, *args, tickets, seed, reset_passwords, if_empty, logins_file, batch_size, no_history, **options
+    ):
         if tickets < 0:
             raise CommandError(_("--tickets must be 0 or more."))
         if batch_size < 1:
@@ -157,7 +110,7 @@ class Command(BaseCommand):
 
         if if_empty and Ticket.objects.exists():
             tickets = 0
-        users, credentials = self.ensure_users(reset_passwords=reset_passwords)
+        users, credentials = self.ensure_users(reset_passwords=reset_passwords, logins_file=logins_file)
         try:
             document_created = self.ensure_document_rows(users)
             customers_before = Customer.objects.count()
@@ -166,7 +119,15 @@ class Command(BaseCommand):
             setup_seconds = clock.perf_counter() - started
 
             generated_started = clock.perf_counter()
-            specs = TicketGenerator(random.Random(seed), customers=customers, users=users).generate(tickets)
+            self.calendar = Calendar.load()  # one snapshot for the generator and every batch's due times
+            generator = TicketGenerator(
+                random.Random(seed),
+                customers=customers,
+                users=users,
+                policies={policy.priority: policy for policy in SlaPolicy.objects.all()},
+                calendar=self.calendar,
+            )
+            specs = generator.generate(tickets)
             history_rows = self.insert_tickets(
                 specs, users, batch_size=batch_size, with_history=not no_history
             )
@@ -190,9 +151,26 @@ class Command(BaseCommand):
 
     # Users --------------------------------------------------------------------------------------
 
-    @transaction.atomic
-    def ensure_users(self, *, reset_passwords):
-        """The three login users (password printed when set) and the owners, who cannot log in."""
+    def ensure_users(self, *, reset_passwords, logins_file):
+        """The three login users and the owners, who cannot log in. A login user's password is new
+        when the user is, when asked, or when the logins file does not know it; else the file's, if it
+        still logs in. Returns the users and [(username, role label, password or None)]."""
+        known = logins_read(logins_file) if logins_file else {}
+        with transaction.atomic():
+            users, credentials = self._ensure_users(
+                reset_passwords=reset_passwords, renew_unknown=logins_file is not None, known=known
+            )
+        if logins_file:
+            logins_write(
+                logins_file,
+                [
+                    {"username": name, "role": role, "password": password}
+                    for name, role, password in credentials
+                ],
+            )
+        return users, credentials
+
+    def _ensure_users(self, *, reset_passwords, renew_unknown, known):
         User = get_user_model()
         group_names = [roles.ENGINEER, roles.MANAGER, roles.ADMIN]
         groups = {group.name: group for group in Group.objects.filter(name__in=group_names)}
@@ -200,26 +178,30 @@ class Command(BaseCommand):
             raise CommandError(_("The role groups are missing: run “manage.py migrate” first."))
 
         users, credentials = {}, []
-        for spec in demo_data.LOGIN_USERS:
+        for spec in people.LOGIN_USERS:
             is_admin = spec["role"] == roles.ADMIN
             user, created = User.objects.get_or_create(
                 username=spec["username"],
                 defaults={
                     "first_name": spec["first_name"],
                     "job_title": spec["job_title"],
-                    # example.com never receives mail; the console backend shows SLA reminder emails.
+                    # example.com never receives mail; in development mail is saved as files.
                     "email": f"{spec['username']}@example.com",
                     "is_staff": is_admin,
                     "is_superuser": is_admin,
                 },
             )
             user.groups.add(groups[spec["role"]])
-            password = None
-            if created or reset_passwords:
+            kept = known.get(user.username)
+            if created or reset_passwords or (renew_unknown and kept is None):
                 password = readable_password()
                 user.set_password(password)
                 user.save(update_fields=["password"])
-            credentials.append((user.username, roles.ROLE_LABELS[spec["role"]], password))
+            elif kept is not None and user.check_password(kept):
+                password = kept
+            else:
+                password = None  # set earlier, or changed by its user since: left alone
+            credentials.append((user.username, str(roles.ROLE_LABELS[spec["role"]]), password))
             users[user.username] = user
 
         engineer = users["engineer"]
@@ -227,7 +209,7 @@ class Command(BaseCommand):
             engineer.manager = users["manager"]
             engineer.save(update_fields=["manager"])
 
-        for spec in demo_data.OWNER_USERS:
+        for spec in people.OWNER_USERS:
             user, created = User.objects.get_or_create(
                 username=spec["username"],
                 defaults={
@@ -247,9 +229,13 @@ class Command(BaseCommand):
     # The document's rows ------------------------------------------------------------------------
 
     def ensure_document_rows(self, users) -> list[str]:
-        """The document's two rows through toolkit.services.ticket_create, once. Returns new numbers."""
+        """The document's two rows through toolkit.services.ticket_create, once. Returns new numbers.
+
+        They are from 2023: logged as closed history (both SLA targets met, no reminders), with the
+        closing recorded in their stage history, as an import of history does.
+        """
         created = []
-        for row in demo_data.DOCUMENT_ROWS:
+        for row in people.DOCUMENT_ROWS:
             with transaction.atomic():
                 customer = core.customer_get_or_create(name=row["customer"])
                 contact = core.contact_get_or_create(
@@ -270,6 +256,7 @@ class Command(BaseCommand):
                 if suggestion.priority != row["priority"]:
                     # Only when someone made TSA公司/TSB工厂 VIP beforehand: keep the document's priority.
                     override_reason = "按工具包文档原样录入"
+                owner = users[row["owner"]]
                 ticket = core.ticket_create(
                     recorded_by=users["engineer"],
                     customer=customer,
@@ -289,27 +276,52 @@ class Command(BaseCommand):
                     suggested_priority=suggestion.priority,
                     priority_override_reason=override_reason,
                     preliminary_judgement=row["preliminary_judgement"],
-                    owner=users[row["owner"]],
+                    owner=owner,
                     recorded_at=datetime(*row["recorded_at"], tzinfo=DOCUMENT_TZ),
+                    stage=Stage.CLOSED,
+                )
+                StageChange.objects.create(
+                    ticket=ticket,
+                    from_stage=Stage.NEW,
+                    to_stage=Stage.CLOSED,
+                    reason=row["close_reason"],
+                    changed_by=owner,
+                    changed_at=datetime(*row["closed_at"], tzinfo=DOCUMENT_TZ),
                 )
                 created.append(ticket.number)
         return created
 
     # Chapters 2–6 -------------------------------------------------------------------------------
 
-    def seed_chapters(self, users):
-        """Each chapter's demo.seed on the latest tickets (analyses, designs, plans, surveys, articles).
-
-        They run in chapter order, since each builds on the one before (a plan needs an approved
-        design). Each skips tickets it has already worked, so running seed_demo again adds nothing twice.
-        """
-        tickets = list(
-            Ticket.objects.select_related("owner", "customer").order_by("-recorded_at")[:CHAPTER_TICKETS]
+    def chapter_tickets(self) -> list[Ticket]:
+        """The tickets the chapters work on: the latest open ones, and closed ones spread over the
+        months (so reports and charts have history), the document's rows among them."""
+        tickets = Ticket.objects.select_related("owner", "customer", "contact")
+        open_tickets = list(
+            tickets.filter(stage__in=Stage.open_stages()).order_by("-recorded_at")[:CHAPTER_OPEN_TICKETS]
         )
+        closed_ids = list(
+            Ticket.objects.filter(stage=Stage.CLOSED)
+            .order_by("recorded_at", "pk")
+            .values_list("pk", flat=True)
+        )
+        step = max(1, len(closed_ids) // CHAPTER_HISTORY_TICKETS)
+        chosen = set(closed_ids[:2]) | set(closed_ids[::step][-CHAPTER_HISTORY_TICKETS:])
+        history = list(tickets.filter(pk__in=chosen).order_by("-recorded_at"))
+        return open_tickets + history
+
+    def seed_chapters(self, users):
+        """Each chapter's demo.seed (analyses, designs, plans, surveys, articles) on the tickets made
+        from a known scenario, which tells each chapter what this ticket's problem needs.
+
+        Each chapter skips tickets it has already worked, so running seed_demo again adds nothing twice.
+        """
+        tickets = [ticket for ticket in self.chapter_tickets() if scenario_of(ticket) is not None]
+        scenarios = {ticket.pk: scenario_of(ticket) for ticket in tickets}
         now = timezone.now()
         for module in CHAPTER_DEMOS:
             with transaction.atomic():
-                import_module(module).seed(tickets=tickets, users=users, now=now)
+                import_module(module).seed(tickets=tickets, users=users, now=now, scenarios=scenarios)
             for ticket in tickets:
                 ticket.refresh_from_db(fields=["stage"])
 
@@ -318,7 +330,7 @@ class Command(BaseCommand):
     def ensure_customers(self):
         """The customer pool, 2-4 contacts each. Contacts depend on the customer's name only, not --seed."""
         pool = []
-        for name, tier, domain, kind in demo_data.CUSTOMERS:
+        for name, tier, domain, kind in people.CUSTOMERS:
             with transaction.atomic():
                 customer = core.customer_get_or_create(name=name, tier=tier)
                 contacts = [
@@ -359,7 +371,6 @@ class Command(BaseCommand):
             [s for s in by_time if s["_parent"] is not None],
         ]
         users_by_id = {user.pk: user for user in users.values()}
-        self.calendar = Calendar.load()  # one snapshot for every batch's SLA due times
         done, history_rows = 0, 0
         for phase in phases:
             for start in range(0, len(phase), batch_size):
@@ -383,6 +394,7 @@ class Command(BaseCommand):
         Ticket.objects.bulk_create(tickets)
         for spec, ticket in zip(batch, tickets, strict=True):
             spec["_pk"] = ticket.pk
+        # Closed ones get their targets met at once; open ones' clocks run from when they were logged.
         sla.sla_start_many(tickets, calendar=self.calendar)
         # bulk_create sends no post_save: put the tickets into the similar-ticket search here.
         tickets_index(tickets)
@@ -433,10 +445,9 @@ class Command(BaseCommand):
         write = self.stdout.write
         write("")
         write(self.style.MIGRATE_HEADING(_("Demo users (log in at /accounts/login/):")))
-        rows = [(username, str(role), password) for username, role, password in credentials]
-        name_width = max(display_width(username) for username, _role, _password in rows)
-        role_width = max(display_width(role) for _username, role, _password in rows)
-        for username, role, password in rows:
+        name_width = max(display_width(username) for username, _role, _password in credentials)
+        role_width = max(display_width(role) for _username, role, _password in credentials)
+        for username, role, password in credentials:
             shown = password or _("(set earlier; --reset-passwords sets a new one)")
             write(f"  {pad(username, name_width)}  {pad(role, role_width)}  {shown}")
 
@@ -448,208 +459,3 @@ def display_width(text: str) -> int:
 
 def pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
-
-
-def demo_contacts(customer_name: str, domain: str) -> list[tuple[str, str]]:
-    """2-4 contacts (王女士 style or a full name) with a mobile, landline or e-mail address."""
-    rng = random.Random(f"contacts:{customer_name}")
-    contacts = {}
-    wanted = rng.randint(2, 4)
-    while len(contacts) < wanted:
-        surname, surname_pinyin = rng.choice(demo_data.SURNAMES)
-        if rng.random() < 0.6:
-            name = surname + rng.choice(demo_data.TITLES)
-            details = mobile_number(rng)
-        else:
-            given, given_pinyin = rng.choice(demo_data.GIVEN_NAMES)
-            name = surname + given
-            roll = rng.random()
-            if roll < 0.4:
-                details = f"{given_pinyin}.{surname_pinyin}@{domain}"
-            elif roll < 0.55:
-                details = f"{rng.choice(demo_data.LANDLINE_AREAS)}-{rng.randint(60000000, 89999999)}"
-            else:
-                details = mobile_number(rng)
-        contacts.setdefault(name, details)
-    return list(contacts.items())
-
-
-def mobile_number(rng) -> str:
-    return f"{rng.choice(demo_data.MOBILE_PREFIXES)}{rng.randint(0, 99999999):08d}"
-
-
-class TicketGenerator:
-    """Plausible tickets as dicts of Ticket field values (plus _parent); everything drawn from one rng."""
-
-    def __init__(self, rng, *, customers, users):
-        self.rng = rng
-        self.customers = customers
-        self.customer_picker = Picker(
-            rng, {index: TIER_WEIGHTS[c["tier"]] for index, c in enumerate(customers)}
-        )
-        self.source = Picker(rng, SOURCE_WEIGHTS)
-        self.problem_type = Picker(rng, TYPE_WEIGHTS)
-        self.impact = Picker(rng, IMPACT_WEIGHTS)
-        self.urgency = Picker(rng, URGENCY_WEIGHTS)
-        self.hour = Picker(rng, dict(enumerate(HOUR_WEIGHTS)))
-        self.stage_pickers = [(limit, Picker(rng, weights)) for limit, weights in STAGE_WEIGHTS_BY_AGE]
-        self.owner_ids = {
-            kind: [users[name].pk for name in names] for kind, names in demo_data.OWNERS_BY_TYPE.items()
-        }
-        self.recorder_ids = [users[name].pk for name in demo_data.RECORDERS]
-        self.tz = timezone.get_current_timezone()
-        self.now = timezone.localtime(timezone.now(), self.tz).replace(second=0, microsecond=0)
-        self.suggestions = {
-            (impact, urgency, vip, peak): suggest_priority(
-                impact_scope=impact, business_urgency=urgency, vip=vip, peak_time=peak
-            ).priority
-            for impact in ImpactScope.values
-            for urgency in BusinessUrgency.values
-            for vip in (False, True)
-            for peak in (False, True)
-        }
-
-    def generate(self, count: int) -> list[dict]:
-        specs = []
-        while len(specs) < count:
-            remaining = count - len(specs)
-            if remaining >= 3 and self.rng.random() < INCIDENT_SHARE:
-                parent = self.ticket(incident=True)
-                specs.append(parent)
-                children = min(self.rng.randint(2, 8), remaining - 1)
-                specs.extend(self.child_of(parent) for _ in range(children))
-            else:
-                specs.append(self.ticket())
-        return specs
-
-    def ticket(self, *, incident=False) -> dict:
-        rng = self.rng
-        problem_type = self.problem_type()
-        scenario = rng.choice(demo_data.SCENARIOS[problem_type])
-        errors = scenario[1]
-        if incident:
-            # A batch of complaints is recognised by its shared error message, when there is one.
-            errors = [error for error in errors if error not in ("", "无")] or errors
-        occurred_at = self.occurred_at()
-        return self.fill(
-            {
-                "problem_type": problem_type,
-                "occurred_at": occurred_at,
-                "error_message": rng.choice(errors),
-                "preliminary_judgement": rng.choice(scenario[2]),
-                "_symptom": scenario[0],
-                "_parent": None,
-            },
-            customer=self.customers[self.customer_picker()],
-        )
-
-    def child_of(self, parent: dict) -> dict:
-        """Another complaint about the same incident: same symptom and error, often another customer."""
-        rng = self.rng
-        same_customer = rng.random() < 0.4
-        customer = parent["_customer"] if same_customer else self.customers[self.customer_picker()]
-        occurred_at = min(parent["occurred_at"] + timedelta(minutes=rng.randint(0, 360)), self.now)
-        child = self.fill(
-            {
-                "problem_type": parent["problem_type"],
-                "occurred_at": occurred_at,
-                "error_message": parent["error_message"],
-                "preliminary_judgement": parent["preliminary_judgement"],
-                "_symptom": parent["_symptom"],
-                "_parent": parent,
-            },
-            customer=customer,
-        )
-        # The parent was the first complaint logged: the others come in after it.
-        earliest = parent["recorded_at"] + timedelta(minutes=rng.randint(1, 30))
-        child["recorded_at"] = min(max(child["recorded_at"], earliest), self.now)
-        child["stage"] = parent["stage"] if rng.random() < 0.8 else self.stage(child["recorded_at"])
-        return child
-
-    def fill(self, spec: dict, *, customer: dict) -> dict:
-        rng = self.rng
-        contact_id, _name, contact_details = rng.choice(customer["contacts"])
-        if rng.random() < 0.1:
-            contact_details = mobile_number(rng)  # called from another phone
-        impact = self.impact()
-        urgency = self.urgency()
-        peak = rng.random() < PEAK_TIME_SHARE
-        frequency = Frequency.INTERMITTENT if rng.random() < 0.35 else Frequency.PERSISTENT
-        users_affected = {
-            ImpactScope.ONE_USER: 1,
-            ImpactScope.SOME_USERS: rng.randint(2, 30),
-            ImpactScope.DEPARTMENT: rng.randint(8, 80),
-            ImpactScope.EVERYONE: None,
-        }[impact]
-        suggested = self.suggestions[(impact, urgency, customer["vip"], peak)]
-        priority, override_reason = suggested, ""
-        if rng.random() < 0.04:
-            step = rng.choice((-1, 1))
-            index = min(max(PRIORITY_ORDER.index(suggested) + step, 0), len(PRIORITY_ORDER) - 1)
-            if PRIORITY_ORDER[index] != suggested:
-                priority, override_reason = PRIORITY_ORDER[index], rng.choice(demo_data.OVERRIDE_REASONS)
-        recorded_at = min(spec["occurred_at"] + self.recording_delay(), self.now)
-        spec.update(
-            {
-                "customer_id": customer["id"],
-                "contact_id": contact_id,
-                "contact_details": contact_details,
-                "source": self.source(),
-                "description": self.description(
-                    spec["_symptom"], impact, frequency, customer["kind"], users_affected
-                ),
-                "impact_scope": impact,
-                "users_affected": users_affected,
-                "frequency": frequency,
-                "business_urgency": urgency,
-                "peak_time": peak,
-                "priority": priority,
-                "suggested_priority": suggested,
-                "priority_override_reason": override_reason,
-                "judgement_unverified": rng.random() < 0.35,
-                "owner_id": rng.choice(self.owner_ids[spec["problem_type"]]),
-                "recorded_by_id": rng.choice(self.recorder_ids),
-                "recorded_at": recorded_at,
-                "stage": self.stage(recorded_at),
-                "_customer": customer,
-            }
-        )
-        return spec
-
-    def description(self, symptom, impact, frequency, kind, users_affected) -> str:
-        rng = self.rng
-        impact_text = rng.choice(demo_data.IMPACTS[impact]).format(
-            n=users_affected,
-            activity=rng.choice(demo_data.ACTIVITIES[kind]),
-            department=rng.choice(demo_data.DEPARTMENTS[kind]),
-            person=rng.choice(demo_data.SURNAMES)[0] + rng.choice(demo_data.TITLES),
-        )
-        parts = [symptom, impact_text, rng.choice(demo_data.FREQUENCY_PHRASES[frequency])]
-        return ",".join(part for part in parts if part)
-
-    def occurred_at(self) -> datetime:
-        rng = self.rng
-        # Denser towards today: the desk is busier now than six months ago.
-        days_back = int(DAYS_BACK * (1 - math.sqrt(rng.random())))
-        day = self.now.date() - timedelta(days=days_back)
-        if day.weekday() >= 5 and rng.random() < 0.6 and days_back + day.weekday() - 4 < DAYS_BACK:
-            day -= timedelta(days=day.weekday() - 4)  # most weekend calls move to Friday
-        moment = datetime.combine(day, time(self.hour(), rng.randrange(60)), tzinfo=self.tz)
-        if moment >= self.now:
-            moment = self.now - timedelta(minutes=rng.randint(5, 600))
-        return moment
-
-    def recording_delay(self) -> timedelta:
-        roll = self.rng.random()
-        if roll < 0.7:
-            return timedelta(minutes=self.rng.randint(1, 15))
-        if roll < 0.92:
-            return timedelta(minutes=self.rng.randint(16, 120))
-        return timedelta(minutes=self.rng.randint(121, 24 * 60))
-
-    def stage(self, recorded_at) -> str:
-        age_days = (self.now - recorded_at).days
-        for limit, picker in self.stage_pickers:
-            if limit is None or age_days < limit:
-                return picker()
-        raise AssertionError("unreachable")
