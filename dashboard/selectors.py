@@ -5,18 +5,18 @@ Every number is counted by the database in a handful of GROUP BY queries (their 
 with the data). Open work is one grouped scan of the open tickets (priority × type × SLA state × owner)
 folded into the four open-work pictures; the trends are one scan of the six-month window grouped by
 month, the last 90 days one grouped by type × customer. Python only adds up those few hundred groups,
-never tickets. The knowledge chapter is read through the app registry, so the dashboard works without
-its models.
+never tickets. Chapters add figures of their own (knowledge reuse) through the registry in
+toolkit.chapters, so the dashboard reads none of their models.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.apps import apps
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from evaluation import aggregates
+from toolkit import chapters
 from toolkit.choices import SlaState, Stage
 from toolkit.models import Customer, Ticket, User
 from toolkit.periods import MonthBuckets, local_midnight, months_back
@@ -76,13 +76,6 @@ def open_work() -> OpenWork:
     return work
 
 
-def _knowledge_link_model():
-    try:
-        return apps.get_model("knowledge", "ArticleLink")
-    except LookupError:
-        return None
-
-
 def month_counts(*, start: date, end: date) -> dict:
     """Tickets that occurred in each month from `start` to `end`: total, SLA breached, closed. One query.
 
@@ -132,37 +125,6 @@ def top_customers(by_customer: dict, *, limit: int = TOP_CUSTOMERS) -> list[tupl
     return [(pk, names.get(pk, str(pk)), count) for pk, count in top]
 
 
-def knowledge_counts(*, start: date, end: date) -> dict | None:
-    """Per month: closed tickets (by the month the problem occurred) with a linked article, and article
-    links made in the month. Two queries (a semi-join on the tickets, a range on the links' index);
-    None without the knowledge app."""
-    ArticleLink = _knowledge_link_model()
-    if ArticleLink is None:
-        return None
-    begin, finish = local_midnight(start), local_midnight(end + timedelta(days=1))
-    tickets = MonthBuckets("occurred_at", start, end)
-    with_article = (
-        Ticket.objects.filter(stage=Stage.CLOSED, occurred_at__gte=begin, occurred_at__lt=finish)
-        .filter(Exists(ArticleLink.objects.filter(ticket=OuterRef("pk"))))
-        .values(month=tickets.expression)
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    links = MonthBuckets("linked_at", start, end)
-    made = (
-        ArticleLink.objects.filter(linked_at__gte=begin, linked_at__lt=finish)
-        .values(month=links.expression)
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    counts = {month: {"links": 0, "with_article": 0} for month in tickets.months}
-    for row in with_article:
-        counts[tickets.month(row["month"])]["with_article"] = row["count"]
-    for row in made:
-        counts[links.month(row["month"])]["links"] = row["count"]
-    return counts
-
-
 @dataclass
 class Dashboard:
     open_total: int
@@ -193,8 +155,9 @@ def dashboard_summary(*, today: date | None = None) -> Dashboard:
         "top_types": charts.top_types_chart(by_type, since=since, days=TOP_DAYS),
         "top_customers": charts.top_customers_chart(top_customers(by_customer), since=since, days=TOP_DAYS),
     }
-    knowledge = knowledge_counts(start=start, end=today)
-    if knowledge is not None:
+    figures = chapters.dashboard_figures()
+    if "knowledge_reuse" in figures:
+        knowledge = figures["knowledge_reuse"](start=start, end=today)
         board["knowledge"] = charts.knowledge_chart(months, knowledge, start=start, end=today)
     return Dashboard(
         open_total=work.total,

@@ -8,4 +8,7 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals  # noqa: F401 - registers the ticket search-document receiver
+        from . import chapter, signals  # noqa: F401 - signals registers the ticket search-document receiver
+
+        # Its ticket-page card, dashboard figure and provided services, in the chapters' registry.
+        chapter.register()

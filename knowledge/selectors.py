@@ -5,12 +5,15 @@ Ranking happens in the database (``knowledge.textsearch``); Python only loads th
 """
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
+from toolkit import chapters
 from toolkit.choices import Stage
 from toolkit.models import Ticket
+from toolkit.periods import MonthBuckets, local_midnight
 from toolkit.privacy import free_text_for, mask_free_text
 
 from . import textsearch
@@ -302,15 +305,8 @@ def knowledge_panel(ticket: Ticket) -> KnowledgePanel:
 
 def capture_initial(ticket: Ticket) -> dict:
     """An article pre-filled from a resolved ticket: its diagnosis, approved solution and verification."""
-    from solutions.selectors import approved_option
-
-    try:
-        from evaluation.selectors import verification_of
-    except ImportError:  # chapter 5 not installed
-        verification = None
-    else:
-        verification = verification_of(ticket)
-    option = approved_option(ticket)
+    option = chapters.provided("approved_option")(ticket)
+    verification = chapters.provided("verification_of")(ticket)
     # An article is read by everyone: the customer's phones and e-mails never go into it.
     description = mask_free_text(ticket.description.strip())
     title = description.splitlines()[0] if description else ticket.number
@@ -324,3 +320,31 @@ def capture_initial(ticket: Ticket) -> dict:
         "prevention": getattr(verification, "note", "") or "",
         "source_ticket_ids": [ticket.pk],
     }
+
+
+def reuse_by_month(*, start: date, end: date) -> dict:
+    """The dashboard's knowledge-reuse figure, per month from ``start`` to ``end``: closed tickets (by
+    the month the problem occurred) with a linked article, and article links made in the month. Two
+    queries (a semi-join on the tickets, a range on the links' index)."""
+    begin, finish = local_midnight(start), local_midnight(end + timedelta(days=1))
+    tickets = MonthBuckets("occurred_at", start, end)
+    with_article = (
+        Ticket.objects.filter(stage=Stage.CLOSED, occurred_at__gte=begin, occurred_at__lt=finish)
+        .filter(Exists(ArticleLink.objects.filter(ticket=OuterRef("pk"))))
+        .values(month=tickets.expression)
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    links = MonthBuckets("linked_at", start, end)
+    made = (
+        ArticleLink.objects.filter(linked_at__gte=begin, linked_at__lt=finish)
+        .values(month=links.expression)
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts = {month: {"links": 0, "with_article": 0} for month in tickets.months}
+    for row in with_article:
+        counts[tickets.month(row["month"])]["with_article"] = row["count"]
+    for row in made:
+        counts[links.month(row["month"])]["links"] = row["count"]
+    return counts

@@ -153,6 +153,10 @@ class RequirementItem(models.Model):
         return self.kind == RequirementKind.CONSTRAINT
 
     @property
+    def is_must(self) -> bool:
+        return self.moscow == MoSCoW.MUST
+
+    @property
     def constraint_value(self):
         """The typed value of a constraint (Decimal, date or str), or None."""
         if self.constraint_type == ConstraintType.AMOUNT:

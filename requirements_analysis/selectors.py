@@ -117,6 +117,16 @@ def consensus_of(ticket: Ticket) -> Consensus:
     )
 
 
+def wanted_items() -> QuerySet[RequirementItem]:
+    """Must and Should items: what a delivered solution is measured against (chapter 5's results)."""
+    return RequirementItem.objects.filter(moscow__in=[MoSCoW.MUST, MoSCoW.SHOULD])
+
+
+def with_requirements_total(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """This chapter's share of the per-ticket results: ``ev_requirements_total``, the Must/Should items."""
+    return queryset.annotate(ev_requirements_total=_count_subquery(wanted_items()))
+
+
 def _panel_counts(ticket: Ticket) -> dict:
     items = RequirementItem.objects.all()
     people = Stakeholder.objects.all()

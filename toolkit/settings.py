@@ -230,14 +230,8 @@ WEBHOOK_CIRCUIT_COOL_OFF_SECONDS = env.int("WEBHOOK_CIRCUIT_COOL_OFF_SECONDS", d
 # One beat process only. The scan finds every target and delivery that is due, so a scan message
 # that waited longer than a period is useless: it expires rather than piling up while workers are down.
 SLA_SCAN_INTERVAL_SECONDS = env.int("SLA_SCAN_INTERVAL_SECONDS", default=60)
-# Other chapters' due-date reminders (overdue implementation tasks, follow-up visits) run inside the
-# same periodic task, after the SLA scan: each is called with now= and returns how many it recorded.
-PERIODIC_SCANS = [
-    "tracking.reminders.overdue_tasks_scan",
-    "evaluation.reminders.follow_up_scan",
-    # Not a reminder: expired background jobs deleted with their files, lost job messages sent again.
-    "jobs.services.jobs_housekeeping",
-]
+# The chapters' own due-date scans (overdue tasks, follow-up visits, job housekeeping) run inside the
+# same periodic task, after the SLA scan: each app registers them in toolkit.chapters.
 CELERY_BEAT_SCHEDULE = {
     "sla-scan": {
         "task": "toolkit.tasks.sla_scan_task",

@@ -25,10 +25,9 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerError
 
-from . import notifications, sla
+from . import chapters, notifications, sla
 from .choices import DeliveryStatus
 from .models import Delivery
 
@@ -163,12 +162,13 @@ def send_inline(outcome: ScanOutcome) -> None:
 
 
 def run_periodic_scans(*, now=None) -> dict[str, int]:
-    """The other chapters' reminder scans (settings.PERIODIC_SCANS). One failing never stops the others."""
+    """The scans the chapters registered (toolkit.chapters: overdue tasks, follow-up visits, job
+    housekeeping), by dotted name. One failing never stops the others."""
     now = now or timezone.now()
     recorded = {}
-    for path in settings.PERIODIC_SCANS:
+    for path, scan in chapters.periodic_scans().items():
         try:
-            recorded[path] = import_string(path)(now=now)
+            recorded[path] = scan(now=now)
         except Exception:
             logger.exception("Periodic scan %s failed; it runs again with the next scan", path)
     return recorded

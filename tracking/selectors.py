@@ -5,9 +5,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Avg, Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, DecimalField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from toolkit import chapters
 from toolkit.choices import Stage
 from toolkit.models import Ticket
 
@@ -74,6 +75,27 @@ def plan_from(tasks: list[Task], *, today: date | None = None) -> Plan:
         for task in tasks
     ]
     return Plan(rows=rows, summary=summary, today=today)
+
+
+def approved_option(ticket: Ticket):
+    """The chosen option of the ticket's approved solution design (chapter 3, through the registry), or
+    None: what a plan is generated from."""
+    return chapters.provided("approved_option")(ticket)
+
+
+def with_hours_spent(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """This chapter's share of the per-ticket results: ``ev_hours``, Σ hours spent on the tasks (None
+    without tasks)."""
+    hours = (
+        Task.objects.filter(ticket=OuterRef("pk"))
+        .order_by()
+        .values("ticket")
+        .annotate(total=Sum("hours_spent"))
+        .values("total")
+    )
+    return queryset.annotate(
+        ev_hours=Subquery(hours, output_field=DecimalField(max_digits=10, decimal_places=1))
+    )
 
 
 def tracking_panel(ticket: Ticket) -> Plan:

@@ -1,10 +1,11 @@
-"""The other chapters' reminder scans run inside the periodic SLA task; one failing never stops the rest."""
+"""The chapters' registered scans (toolkit.chapters) run inside the periodic SLA task; one failing never
+stops the rest."""
 
 from datetime import UTC, datetime
 
 import pytest
 
-from toolkit import tasks
+from toolkit import chapters, tasks
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 calls = []
@@ -24,11 +25,19 @@ def _clear_calls():
     calls.clear()
 
 
-def test_each_configured_scan_runs_with_the_same_now_and_a_failure_is_logged(settings, caplog):
-    settings.PERIODIC_SCANS = [
-        f"{__name__}.broken_scan",
-        f"{__name__}.counting_scan",
-    ]
+@pytest.fixture
+def scans(monkeypatch):
+    """Only the given scans registered, for the test's duration."""
+
+    def register(*functions):
+        monkeypatch.setattr(chapters, "_registry", {})
+        chapters.register(chapters.Chapter(label="test", order=1, scans=functions))
+
+    return register
+
+
+def test_each_configured_scan_runs_with_the_same_now_and_a_failure_is_logged(scans, caplog):
+    scans(broken_scan, counting_scan)
 
     recorded = tasks.run_periodic_scans(now=NOW)
 
@@ -38,8 +47,8 @@ def test_each_configured_scan_runs_with_the_same_now_and_a_failure_is_logged(set
 
 
 @pytest.mark.django_db
-def test_the_sla_scan_runs_them_too(settings):
-    settings.PERIODIC_SCANS = [f"{__name__}.counting_scan"]
+def test_the_sla_scan_runs_them_too(scans):
+    scans(counting_scan)
 
     tasks.run_sla_scan(now=NOW, inline=True)
 
@@ -47,7 +56,6 @@ def test_the_sla_scan_runs_them_too(settings):
 
 
 def test_every_configured_scan_can_be_imported():
-    from django.conf import settings
     from django.utils.module_loading import import_string
 
-    assert all(callable(import_string(path)) for path in settings.PERIODIC_SCANS)
+    assert all(import_string(path) is scan for path, scan in chapters.periodic_scans().items())

@@ -1,0 +1,23 @@
+"""What chapter 3 adds to the places the chapters share (toolkit.chapters), registered in apps.py."""
+
+from toolkit import chapters
+
+from . import selectors
+
+
+def _panel(ticket, user) -> chapters.Panel:
+    return chapters.Panel(
+        "solutions/_ticket_panel.html", {"solutions_panel": selectors.solution_panel(ticket)}
+    )
+
+
+def register() -> None:
+    chapters.register(
+        chapters.Chapter(
+            label="solutions",
+            order=3,
+            panel=_panel,
+            results=selectors.with_requirements_delivered,
+            provides={"approved_option": selectors.approved_option},
+        )
+    )
