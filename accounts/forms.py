@@ -1,5 +1,10 @@
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
+
+from toolkit import languages
+from toolkit.models import User
 
 
 class CodeForm(forms.Form):
@@ -13,3 +18,23 @@ class CodeForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false", "size": 12}
         ),
     )
+
+
+class LanguageForm(forms.ModelForm):
+    """The user's language for reminders, notifications and e-mails (empty: the team's language)."""
+
+    class Meta:
+        model = User
+        fields = ["language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("The team's language")), *settings.LANGUAGES]
+
+
+class RecipientLanguagePasswordResetForm(PasswordResetForm):
+    """Django's reset e-mail, written in the account holder's language rather than the requester's."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        with languages.writing_to(context["user"]):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)

@@ -1,4 +1,5 @@
-"""Writes of two-factor sign-in: setting up an authenticator app, backup codes, verifying, turning off.
+"""Writes of the account page: two-factor sign-in (setting up an authenticator app, backup codes,
+verifying, turning off) and the language for messages.
 
 Codes are checked by django-otp (RFC 6238 TOTP with one step of clock tolerance, each code usable
 once, wrong codes throttled with a growing delay). A device's failed-attempt count is saved by
@@ -117,3 +118,12 @@ def two_factor_disable(*, user, code: str) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+
+
+def user_language_set(*, user, language: str):
+    """The language reminders, notifications and e-mails are written to this user in ("" = the team's)."""
+    field = user._meta.get_field("language")
+    field.clean(language, user)
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

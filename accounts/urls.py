@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/code/", views.login_code, name="login_code"),
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("security/", views.security, name="account_security"),
+    path("security/language/", views.security_language, name="account_security_language"),
     path("security/start/", views.security_start, name="account_security_start"),
     path("security/confirm/", views.security_confirm, name="account_security_confirm"),
     path("security/backup-codes/", views.security_backup_codes, name="account_security_backup_codes"),

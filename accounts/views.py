@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from . import ratelimit, selectors, services, sessions
-from .forms import CodeForm
+from .forms import CodeForm, LanguageForm, RecipientLanguagePasswordResetForm
 
 TOO_MANY_REQUESTS = 429
 
@@ -79,7 +79,10 @@ def admin_login(request):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset (the same answer whether or not the address has an account), throttled."""
+    """Django's reset (the same answer whether or not the address has an account), throttled; the
+    e-mail goes in the account holder's language for messages."""
+
+    form_class = RecipientLanguagePasswordResetForm
 
     def form_valid(self, form):
         if not ratelimit.password_reset_allowed(self.request, email=form.cleaned_data["email"]):
@@ -102,11 +105,23 @@ def security(request):
         "backup_codes_left": selectors.backup_codes_left(user=user),
         "pending": pending,
         "form": CodeForm(),
+        "language_form": LanguageForm(instance=user),
     }
     if pending is not None:
         context["qr_svg"] = services.totp_qr_svg(device=pending)
         context["secret"] = services.totp_secret_text(device=pending)
     return render(request, "accounts/security.html", context)
+
+
+@require_POST
+def security_language(request):
+    form = LanguageForm(request.POST, instance=request.user)
+    if form.is_valid():
+        services.user_language_set(user=request.user, language=form.cleaned_data["language"])
+        messages.success(request, _("Saved. Reminders and e-mails to you use this language from now on."))
+    else:
+        messages.error(request, _("Choose one of the languages offered."))
+    return redirect("account_security")
 
 
 @require_POST

@@ -1,11 +1,11 @@
 """Follow-up visits (回访) that have come due, reminded from the periodic SLA task
-(settings.PERIODIC_SCANS)."""
+(registered in toolkit.chapters)."""
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from toolkit import languages
 from toolkit.choices import SlaState
 from toolkit.models import Notification
 
@@ -28,24 +28,25 @@ def follow_up_scan(*, now) -> int:
     """
     due = list(
         FollowUp.objects.filter(reminded_at__isnull=True, done_at__isnull=True, due_at__lte=now)
-        .select_related("ticket")
+        .select_related("ticket", "assignee")
         .order_by("due_at", "id")
     )
     recorded = 0
-    with translation.override(settings.LANGUAGE_CODE):
-        for follow_up in due:
-            with transaction.atomic():
-                claimed = FollowUp.objects.filter(
-                    pk=follow_up.pk, reminded_at__isnull=True, done_at__isnull=True
-                ).update(reminded_at=now)
-                if not claimed:
-                    continue
-                Notification.objects.create(
-                    user_id=follow_up.assignee_id,
-                    ticket=follow_up.ticket,
-                    level=SlaState.AT_RISK,
-                    message=follow_up_message(follow_up)[:300],
-                    created_at=now,
-                )
-                recorded += 1
+    for follow_up in due:
+        with transaction.atomic():
+            claimed = FollowUp.objects.filter(
+                pk=follow_up.pk, reminded_at__isnull=True, done_at__isnull=True
+            ).update(reminded_at=now)
+            if not claimed:
+                continue
+            with languages.writing_to(follow_up.assignee):
+                message = follow_up_message(follow_up)[:300]
+            Notification.objects.create(
+                user_id=follow_up.assignee_id,
+                ticket=follow_up.ticket,
+                level=SlaState.AT_RISK,
+                message=message,
+                created_at=now,
+            )
+            recorded += 1
     return recorded

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from toolkit import languages
 from toolkit.choices import Stage
 from toolkit.models import StageChange, Ticket
 from toolkit.services import ticket_change_stage
@@ -226,18 +227,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def survey_url(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("survey:answer", kwargs={"token": token})
+# A link in another language than the team's carries it (?lang=); the survey page opens in it and
+# offers a switch. Without it the page speaks the team's language (or the browser's earlier choice).
+SURVEY_LANGUAGE_PARAMETER = "lang"
+
+
+def survey_url(token: str, language: str = "") -> str:
+    url = settings.SITE_URL.rstrip("/") + reverse("survey:answer", kwargs={"token": token})
+    if languages.supported(language) and language != languages.team_language():
+        url += f"?{SURVEY_LANGUAGE_PARAMETER}={language}"
+    return url
 
 
 @dataclass
 class NewSurvey:
     survey: Survey
     token: str  # never stored; for the caller to show once when survey.delivery is SHOWN
+    language: str = ""  # the customer's: the link opens the survey in it
 
     @property
     def url(self) -> str:
-        return survey_url(self.token)
+        return survey_url(self.token, self.language)
 
 
 def contact_email(ticket: Ticket) -> str:
@@ -277,9 +287,9 @@ def _void(survey: Survey, *, ticket: Ticket, by, reason: str, now, reason_missin
     Survey.objects.filter(pk=survey.pk).update(voided_at=now, voided_by=by, void_reason=reason[:500])
 
 
-def _send(survey: Survey, *, url: str, address: str) -> None:
+def _send(survey: Survey, *, url: str, address: str, language: str) -> None:
     days = max(1, round((survey.expires_at - survey.created_at).total_seconds() / 86400))
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language):
         subject = _("How satisfied are you with our service?")
         body = _(
             "Hello,\n\nthank you for working with our service team. Please tell us how we did: the "
@@ -303,12 +313,16 @@ def survey_create(
     by,
     delivery: str,
     replace_reason: str = "",
+    language: str = "",
     valid_days: int = SURVEY_VALID_DAYS,
     now=None,
 ) -> NewSurvey:
     """A new private link, e-mailed to the contact (``SurveyDelivery.EMAIL``) or to be shown once to
     ``by`` for sending by chat (``SurveyDelivery.SHOWN``). A pending link is replaced only with a
-    ``replace_reason`` by the ticket's owner or a manager; nothing is saved if the email fails."""
+    ``replace_reason`` by the ticket's owner or a manager; nothing is saved if the email fails.
+
+    ``language`` is the customer's (empty or unknown: the team's): the e-mail is written in it and the
+    link opens the survey in it."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)  # one pending link per ticket
     if ticket.stage == Stage.CANCELLED:
         raise ValidationError(_("The ticket is cancelled: no survey can be sent."))
@@ -346,9 +360,10 @@ def survey_create(
         delivery=delivery,
         sent_to=address,
     )
+    language = languages.supported(language) or languages.team_language()
     if address:
-        _send(survey, url=survey_url(token), address=address)
-    return NewSurvey(survey=survey, token=token)
+        _send(survey, url=survey_url(token, language), address=address, language=language)
+    return NewSurvey(survey=survey, token=token, language=language)
 
 
 @transaction.atomic

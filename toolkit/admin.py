@@ -24,7 +24,7 @@ from .privacy import mask_person_name
 class UserAdmin(BaseUserAdmin):
     fieldsets = [
         *BaseUserAdmin.fieldsets,
-        (_("Service desk"), {"fields": ["job_title", "manager"]}),
+        (_("Service desk"), {"fields": ["job_title", "manager", "language"]}),
     ]
     list_display = ["username", "get_full_name", "job_title", "manager", "is_active"]
     list_select_related = ["manager"]

@@ -30,6 +30,11 @@ from .choices import (
 from .webhooks import validate_url as validate_webhook_url
 
 
+def language_choices():
+    """settings.LANGUAGES, read when a form or check asks (not at import)."""
+    return settings.LANGUAGES
+
+
 class User(AbstractUser):
     job_title = models.CharField(
         _("job title"), max_length=60, blank=True, help_text=_("Shown beside the name, e.g. 数据库工程师.")
@@ -42,6 +47,14 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="reports",
         help_text=_("Escalations for this user's tickets go here."),
+    )
+    # Empty follows the team's language (settings.LANGUAGE_CODE) as it is when a message is written.
+    language = models.CharField(
+        _("language for messages"),
+        max_length=10,
+        choices=language_choices,
+        blank=True,
+        help_text=_("Reminders, notifications and e-mails to this user are written in it."),
     )
 
     class Meta(AbstractUser.Meta):
@@ -580,6 +593,8 @@ class Delivery(models.Model):
     # A chat message's body exactly as first posted: a retry posts the same bytes with the same
     # X-Delivery-Id, so a receiver (or a person reading the chat) sees one message, not two versions.
     payload = models.TextField(_("message sent"), blank=True)
+    # The e-mail recipient's language when the reminder fanned out; empty: the team's (chat robots).
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     class Meta:
         verbose_name = _("delivery")

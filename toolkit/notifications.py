@@ -22,7 +22,9 @@ permanent error, pause the webhook for ``WEBHOOK_CIRCUIT_COOL_OFF_SECONDS``; its
 without using up attempts, then one tries again, and a success lets the others go). Admins get one
 bell notification per run of failures.
 
-Every text is rendered in the team's language (settings.LANGUAGE_CODE): there is no request here.
+Every text is written in its reader's language (toolkit.languages): a bell notification and an e-mail
+in the recipient's, fixed when the reminder fans out (the notification is stored as text, and the
+e-mail delivery keeps the language); a chat message in the team's (settings.LANGUAGE_CODE).
 Durations are wall-clock time, also for business-hours targets; the due time is shown beside them.
 """
 
@@ -39,7 +41,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import webhooks
+from . import languages, webhooks
 from .choices import Channel, DeliveryStatus, NotificationLevel, SlaState
 from .models import ChatWebhook, Delivery, Notification, Reminder, User
 from .sla import BREACH_THRESHOLD
@@ -212,11 +214,10 @@ def reminders_fan_out(reminder_ids) -> list[int]:
         return []
     webhook_ids = list(ChatWebhook.objects.filter(active=True).order_by("pk").values_list("pk", flat=True))
     notifications, deliveries = [], []
-    with translation.override(settings.LANGUAGE_CODE):
-        for reminder in reminders:
-            reminder_notifications, reminder_deliveries = _fan_out_rows(reminder, webhook_ids)
-            notifications.extend(reminder_notifications)
-            deliveries.extend(reminder_deliveries)
+    for reminder in reminders:
+        reminder_notifications, reminder_deliveries = _fan_out_rows(reminder, webhook_ids)
+        notifications.extend(reminder_notifications)
+        deliveries.extend(reminder_deliveries)
     with transaction.atomic():
         Notification.objects.bulk_create(notifications, ignore_conflicts=True)
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
@@ -231,23 +232,26 @@ def _fan_out_rows(reminder: Reminder, webhook_ids) -> tuple[list[Notification], 
     ticket = reminder.ticket_sla.ticket
     recipients = _recipients(reminder)
     level = SlaState.BREACHED if reminder.threshold >= BREACH_THRESHOLD else SlaState.AT_RISK
-    text = reminder_text(reminder)
-    notifications = [
-        Notification(
-            user=user,
-            ticket=ticket,
-            reminder=reminder,
-            level=level,
-            message=_notification_message(text, escalated_from=escalated_from),
+    notifications = []
+    for user, escalated_from in recipients:
+        with languages.writing_to(user):
+            message = _notification_message(reminder_text(reminder), escalated_from=escalated_from)
+        notifications.append(
+            Notification(user=user, ticket=ticket, reminder=reminder, level=level, message=message)
         )
-        for user, escalated_from in recipients
-    ]
     deliveries, addresses = [], set()
     for user, _escalated_from in recipients:
         address = user.email.strip()
         if address and user.is_active and address.lower() not in addresses:
             addresses.add(address.lower())
-            deliveries.append(Delivery(reminder=reminder, channel=Channel.EMAIL, recipient=address))
+            deliveries.append(
+                Delivery(
+                    reminder=reminder,
+                    channel=Channel.EMAIL,
+                    recipient=address,
+                    language=languages.language_of(user),
+                )
+            )
     for webhook_id in webhook_ids:
         deliveries.append(Delivery(reminder=reminder, channel=Channel.WEBHOOK, recipient=str(webhook_id)))
     return notifications, deliveries
@@ -285,7 +289,8 @@ def delivery_send(delivery_id: int) -> str:
     ).get(pk=delivery_id)
     mine = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, claimed_at=claimed_at)
     try:
-        with translation.override(settings.LANGUAGE_CODE):
+        # Chat robots (and deliveries made before languages were kept) speak the team's language.
+        with translation.override(languages.supported(delivery.language) or languages.team_language()):
             if delivery.channel == Channel.WEBHOOK:
                 return _send_webhook(delivery, mine)
             _send(delivery)
@@ -470,19 +475,24 @@ def admins():
     )
 
 
+def _webhook_failing_message(webhook: ChatWebhook, error: str) -> str:
+    message = _(
+        "Chat webhook %(name)s keeps failing and is paused; its reminders wait until it answers again. "
+        "Last error: %(error)s"
+    ) % {"name": webhook.name, "error": error}
+    return message[:NOTIFICATION_MESSAGE_MAX]
+
+
 def _tell_admins(webhook: ChatWebhook, error: str) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        message = _(
-            "Chat webhook %(name)s keeps failing and is paused; its reminders wait until it answers again. "
-            "Last error: %(error)s"
-        ) % {"name": webhook.name, "error": error}
     link = reverse("admin:toolkit_chatwebhook_change", args=[webhook.pk])
-    Notification.objects.bulk_create(
-        Notification(
-            user=user, level=NotificationLevel.FAILURE, message=message[:NOTIFICATION_MESSAGE_MAX], link=link
+    notifications = []
+    for user in admins():
+        with languages.writing_to(user):
+            message = _webhook_failing_message(webhook, error)
+        notifications.append(
+            Notification(user=user, level=NotificationLevel.FAILURE, message=message, link=link)
         )
-        for user in admins()
-    )
+    Notification.objects.bulk_create(notifications)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Overdue implementation tasks, reminded from the periodic SLA task (settings.PERIODIC_SCANS).
+"""Overdue implementation tasks, reminded from the periodic SLA task (toolkit.chapters).
 
 Once per task per local day (the team's time zone, Asia/Shanghai by default), the owner of a task that is
 not done and whose planned end has passed gets an in-app notification. Only tickets still in
@@ -16,12 +16,12 @@ Level: ``breached`` for a missed milestone or a task three or more days overdue,
 
 import uuid
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import ngettext
 
+from toolkit import languages
 from toolkit.choices import SlaState, Stage
 from toolkit.models import Notification
 
@@ -38,7 +38,7 @@ def overdue_level(task: Task, days_overdue: int) -> str:
 
 
 def overdue_message(task: Task, days_overdue: int) -> str:
-    """In the active language; the scan renders it in settings.LANGUAGE_CODE."""
+    """In the active language; the scan renders it in the task owner's (toolkit.languages)."""
     return (
         ngettext(
             "Task “%(task)s” of %(number)s is %(days)d day overdue (planned end %(date)s).",
@@ -86,19 +86,21 @@ def overdue_tasks_scan(*, now) -> int:
             return 0
         if not _claim(ids, today=today, token=token):
             return 0
-        tasks = list(
-            Task.objects.filter(pk__in=ids, overdue_claim=token).select_related("ticket").order_by("pk")
-        )
-        with translation.override(settings.LANGUAGE_CODE):
-            notifications = [
+        claimed = Task.objects.filter(pk__in=ids, overdue_claim=token)
+        tasks = list(claimed.select_related("ticket", "owner").order_by("pk"))
+        notifications = []
+        for task in tasks:
+            days_overdue = (today - task.planned_end).days
+            with languages.writing_to(task.owner):
+                message = overdue_message(task, days_overdue)
+            notifications.append(
                 Notification(
                     user_id=task.owner_id,
                     ticket_id=task.ticket_id,
-                    level=overdue_level(task, (today - task.planned_end).days),
-                    message=overdue_message(task, (today - task.planned_end).days),
+                    level=overdue_level(task, days_overdue),
+                    message=message,
                     created_at=now,
                 )
-                for task in tasks
-            ]
+            )
         Notification.objects.bulk_create(notifications)
     return len(notifications)

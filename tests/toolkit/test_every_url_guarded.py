@@ -22,6 +22,7 @@ PUBLIC = {
     "account_security_confirm",
     "account_security_backup_codes",
     "account_security_disable",
+    "account_security_language",
     "notifications",
     "notifications_read_all",
     "logout",
