@@ -63,8 +63,9 @@ ACTIONS = [
 TICKET_ACTIONS = 3
 
 
-def seed(*, tickets, users, now, scenarios) -> None:
+def seed(*, tickets, users, now, scenarios=None) -> None:
     """`scenarios` maps a ticket id to its demo.scenarios.Scenario (generic notes without one)."""
+    scenarios = scenarios or {}
     engineer, manager = users["engineer"], users["manager"]
     evaluated = [
         ticket

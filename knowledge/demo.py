@@ -14,9 +14,10 @@ LINKS_PER_ARTICLE = 3
 
 
 @transaction.atomic
-def seed(*, tickets, users, now, scenarios) -> list[Article]:
+def seed(*, tickets, users, now, scenarios=None) -> list[Article]:
     """`scenarios` maps a ticket id to its demo.scenarios.Scenario; one article per scenario found
     there (once: an article with the same title is left as it is). Returns the articles created."""
+    scenarios = scenarios or {}
     author, reviewer = users["engineer"], users["manager"]
     resolved = {}  # scenario key → its resolved tickets, oldest first (the document's rows lead)
     for ticket in sorted(tickets, key=lambda ticket: ticket.recorded_at):

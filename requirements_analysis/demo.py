@@ -74,9 +74,10 @@ def _items(ticket, scenario) -> list[dict]:
     ]
 
 
-def seed(*, tickets, users, now, scenarios) -> list:
+def seed(*, tickets, users, now, scenarios=None) -> list:
     """Three items and two stakeholders (one confirmed) on a few tickets past diagnosis, written by the
     ticket's owner. `scenarios` maps a ticket id to its demo.scenarios.Scenario."""
+    scenarios = scenarios or {}
     # The first couple in each stage past diagnosis, so every later chapter has tickets to show;
     # those already analysed (an earlier run) are left as they are.
     known = [ticket for ticket in tickets if ticket.pk in scenarios]

@@ -17,8 +17,9 @@ SCORES = ([5, 4, 5, 3, 4], [3, 2, 2, 2, 3])
 COVERAGE = (CoverageLevel.FULL, CoverageLevel.PARTIAL)
 
 
-def seed(*, tickets, users, now, scenarios) -> list:
+def seed(*, tickets, users, now, scenarios=None) -> list:
     """`scenarios` maps a ticket id to its demo.scenarios.Scenario."""
+    scenarios = scenarios or {}
     manager = users["manager"]
     designed = [
         ticket

@@ -101,9 +101,10 @@ def _resolution_due(tickets) -> dict:
     return dict(rows.values_list("ticket_id", "due_at"))
 
 
-def seed(*, tickets, users, now, scenarios) -> None:
+def seed(*, tickets, users, now, scenarios=None) -> None:
     """`scenarios` maps a ticket id to its demo.scenarios.Scenario (a ticket without one gets
     DEFAULT_STEPS when it has no approved option)."""
+    scenarios = scenarios or {}
     engineer = users["engineer"]
     today = timezone.localdate(now)
     planned = [
