@@ -1,11 +1,12 @@
 """Forms validate and normalise; requirements_analysis.services persists."""
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Field, Layout, Row, Submit
+from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from toolkit.forms import OneErrorPerFieldMixin, UserChoiceField, active_users, htmx_form_helper
 
 from .models import SCALE_MAX, SCALE_MIN, ConfirmationStatus, RequirementItem
 from .services import EDITABLE_ITEM_FIELDS
@@ -13,17 +14,7 @@ from .services import EDITABLE_ITEM_FIELDS
 SCALE_CHOICES = [(n, str(n)) for n in range(SCALE_MIN, SCALE_MAX + 1)]
 
 
-def _htmx_helper(*, action: str, form_id: str, submit_label) -> FormHelper:
-    """POSTs normally without JavaScript; with htmx the answer replaces the analysis block in place."""
-    helper = FormHelper()
-    helper.form_action = action
-    helper.form_id = form_id
-    helper.attrs = {"hx-post": action, "hx-target": "#analysis", "hx-swap": "outerHTML"}
-    helper.add_input(Submit("submit", submit_label, css_class="btn-sm"))
-    return helper
-
-
-class RequirementItemForm(forms.ModelForm):
+class RequirementItemForm(OneErrorPerFieldMixin, forms.ModelForm):
     class Meta:
         model = RequirementItem
         fields = EDITABLE_ITEM_FIELDS
@@ -55,7 +46,7 @@ class RequirementItemForm(forms.ModelForm):
     def __init__(self, *args, action: str, form_id: str, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["constraint_date"].input_formats = ["%Y-%m-%d"]
-        self.helper = _htmx_helper(action=action, form_id=form_id, submit_label=submit_label or _("Save"))
+        self.helper = htmx_form_helper(action=action, form_id=form_id, submit_label=submit_label or _("Save"))
         self.helper.layout = Layout(
             Row(
                 Column("kind", css_class="col-sm-4"),
@@ -81,22 +72,8 @@ class RequirementItemForm(forms.ModelForm):
             ),
         )
 
-    def _update_errors(self, errors):
-        # A value the form already rejected ("10万") needs no second "missing value" message from the model.
-        if hasattr(errors, "error_dict"):
-            for name in [name for name in errors.error_dict if name in self._errors]:
-                del errors.error_dict[name]
-            if not errors.error_dict:
-                return
-        super()._update_errors(errors)
-
     def clean_summary(self):
         return self.cleaned_data["summary"].strip()
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.display_name
 
 
 class StakeholderForm(forms.Form):
@@ -111,8 +88,8 @@ class StakeholderForm(forms.Form):
 
     def __init__(self, *args, action: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
-        self.helper = _htmx_helper(
+        self.fields["user"].queryset = active_users()
+        self.helper = htmx_form_helper(
             action=action, form_id="stakeholder-form", submit_label=_("Add stakeholder")
         )
         self.helper.layout = Layout(

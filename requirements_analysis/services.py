@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from toolkit.history import save_with_history
 from toolkit.models import Ticket
 
 from .models import ConfirmationStatus, RequirementItem, Stakeholder
@@ -44,12 +45,6 @@ def _ensure_open(ticket: Ticket) -> None:
         )
 
 
-def _save_item(item: RequirementItem, by, reason: str) -> None:
-    item._history_user = by
-    item._change_reason = reason
-    item.save()
-
-
 def confirmations_reset(*, ticket: Ticket, reason: str, by) -> int:
     """Send every given answer (confirmed or disputed) back to pending, recording why. Returns how many."""
     now = timezone.now()
@@ -81,7 +76,7 @@ def requirement_item_create(*, ticket: Ticket, by, **fields) -> RequirementItem:
     item = RequirementItem(ticket=ticket, created_by=by, position=0 if last is None else last + 1, **fields)
     item.full_clean()
     reason = _("Requirement “%(summary)s” added.") % {"summary": item.summary}
-    _save_item(item, by, reason)
+    save_with_history(item, by=by, reason=reason)
     confirmations_reset(ticket=ticket, reason=reason, by=by)
     return item
 
@@ -101,7 +96,7 @@ def requirement_item_update(*, item: RequirementItem, by, **fields) -> Requireme
     if all(getattr(item, name) == before[name] for name in EDITABLE_ITEM_FIELDS):
         return item
     reason = _("Requirement “%(summary)s” changed.") % {"summary": item.summary}
-    _save_item(item, by, reason)
+    save_with_history(item, by=by, reason=reason)
     confirmations_reset(ticket=item.ticket, reason=reason, by=by)
     return item
 
@@ -139,7 +134,7 @@ def requirement_item_move(*, item: RequirementItem, direction: str, by) -> Requi
     for position, sibling in enumerate(siblings):
         if sibling.position != position:
             sibling.position = position
-            _save_item(sibling, by, reason)
+            save_with_history(sibling, by=by, reason=reason)
     confirmations_reset(ticket=item.ticket, reason=reason, by=by)
     return moved
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from toolkit.models import Ticket
-from toolkit.pages import TicketPage, require
+from toolkit.pages import RowViews, TicketPage
 
 from . import exports, services
 from .forms import MoveForm, RequirementItemForm, ResponseForm, StakeholderForm
@@ -41,6 +41,7 @@ def _page_url(ticket):
 
 
 def _item_form(ticket, data=None, instance=None):
+    """The add form (no instance) or the edit form of one item."""
     if instance is None:
         action = reverse("requirements_analysis:item_add", kwargs={"number": ticket.number})
         return RequirementItemForm(
@@ -96,53 +97,29 @@ def analysis_page(request, number):
     return _render(request, ticket)
 
 
-@require_POST
-def item_add(request, number):
-    require(request, ADD_ITEM)
-    ticket = _ticket(number)
-    return page.save_form(
-        request,
-        ticket,
-        _item_form(ticket, request.POST),
-        save=lambda data: services.requirement_item_create(ticket=ticket, by=request.user, **data),
-        notice=lambda item: _("Requirement “%(summary)s” added.") % {"summary": item.summary},
-        form_key="item_form",
-    )
-
-
-def item_edit(request, number, pk):
-    require(request, CHANGE_ITEM)
-    ticket = _ticket(number)
-    item = get_object_or_404(RequirementItem, pk=pk, ticket=ticket)
-    return page.edit(
-        request,
-        ticket,
-        item,
-        form_for=lambda data, instance: _item_form(ticket, data, instance=instance),
-        save=lambda data: services.requirement_item_update(
-            item=item, by=request.user, **{name: data[name] for name in RequirementItemForm.Meta.fields}
-        ),
-        form_key="edit_form",
-        notice=_("Changes saved."),
-    )
+items = RowViews(
+    page=page,
+    ticket=_ticket,
+    rows=lambda ticket: RequirementItem.objects.filter(ticket=ticket),
+    form=_item_form,
+    form_keys=("item_form", "edit_form"),
+    perms=(ADD_ITEM, CHANGE_ITEM, DELETE_ITEM),
+    create=lambda *, ticket, by, data: services.requirement_item_create(ticket=ticket, by=by, **data),
+    update=lambda *, row, by, data: services.requirement_item_update(
+        item=row, by=by, **{name: data[name] for name in RequirementItemForm.Meta.fields}
+    ),
+    delete=lambda *, row, by: services.requirement_item_delete(item=row, by=by),
+    added=lambda item: _("Requirement “%(summary)s” added.") % {"summary": item.summary},
+    deleted=lambda item: _("Requirement “%(summary)s” deleted.") % {"summary": item.summary},
+)
+item_add = items.add_view()
+item_edit = items.edit_view()
+item_delete = items.delete_view()
 
 
 @require_POST
-def item_delete(request, number, pk):
-    require(request, DELETE_ITEM)
-    ticket = _ticket(number)
-    item = get_object_or_404(RequirementItem, pk=pk, ticket=ticket)
-    summary = item.summary
-    try:
-        services.requirement_item_delete(item=item, by=request.user)
-    except ValidationError as error:
-        return page.action_failed(request, ticket, error)
-    return page.done(request, ticket, _("Requirement “%(summary)s” deleted.") % {"summary": summary})
-
-
-@require_POST
+@permission_required(CHANGE_ITEM, raise_exception=True)
 def item_move(request, number, pk):
-    require(request, CHANGE_ITEM)
     ticket = _ticket(number)
     item = get_object_or_404(RequirementItem, pk=pk, ticket=ticket)
     form = MoveForm(request.POST)
@@ -156,8 +133,8 @@ def item_move(request, number, pk):
 
 
 @require_POST
+@permission_required(ADD_STAKEHOLDER, raise_exception=True)
 def stakeholder_add(request, number):
-    require(request, ADD_STAKEHOLDER)
     ticket = _ticket(number)
     form = StakeholderForm(
         request.POST, action=reverse("requirements_analysis:stakeholder_add", args=[ticket.number])
@@ -173,8 +150,8 @@ def stakeholder_add(request, number):
 
 
 @require_POST
+@permission_required(DELETE_STAKEHOLDER, raise_exception=True)
 def stakeholder_remove(request, number, pk):
-    require(request, DELETE_STAKEHOLDER)
     ticket = _ticket(number)
     stakeholder = get_object_or_404(Stakeholder, pk=pk, ticket=ticket)
     try:

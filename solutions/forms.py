@@ -1,42 +1,14 @@
 """Forms validate and normalise; solutions.services persists."""
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Field, Layout, Row, Submit
+from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from toolkit import roles
+from toolkit.forms import UserChoiceField, htmx_form_helper, staff_users
 
 from .models import MAX_CRITERIA, SCORE_MAX, SCORE_MIN, WEIGHT_TOTAL, CoverageLevel, Risk, SolutionOption
 from .services import OPTION_FIELDS, RISK_FIELDS, validate_weights
-
-TARGET = "#solution-design"
-
-
-def risk_owner_choices(also_pk=None):
-    """Anyone active in a service role (plus the current owner, if any)."""
-    in_role = Q(is_active=True, groups__name__in=[roles.ENGINEER, roles.MANAGER, roles.ADMIN])
-    return (
-        get_user_model().objects.filter(in_role | Q(pk=also_pk)).distinct().order_by("job_title", "username")
-    )
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.display_name
-
-
-def htmx_helper(*, action: str, form_id: str, submit_label) -> FormHelper:
-    """POSTs normally without JavaScript; with htmx the answer replaces the design block in place."""
-    helper = FormHelper()
-    helper.form_action = action
-    helper.form_id = form_id
-    helper.attrs = {"hx-post": action, "hx-target": TARGET, "hx-swap": "outerHTML"}
-    helper.add_input(Submit("submit", submit_label, css_class="btn-sm"))
-    return helper
 
 
 class OptionForm(forms.ModelForm):
@@ -72,7 +44,7 @@ class OptionForm(forms.ModelForm):
 
     def __init__(self, *args, action: str, form_id: str, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = htmx_helper(action=action, form_id=form_id, submit_label=submit_label or _("Save"))
+        self.helper = htmx_form_helper(action=action, form_id=form_id, submit_label=submit_label or _("Save"))
         self.helper.layout = Layout(
             Field("approach"),
             Row(
@@ -237,8 +209,8 @@ class RiskForm(forms.ModelForm):
 
     def __init__(self, *args, action: str, form_id: str, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = risk_owner_choices(also_pk=self.instance.owner_id)
-        self.helper = htmx_helper(action=action, form_id=form_id, submit_label=submit_label or _("Save"))
+        self.fields["owner"].queryset = staff_users(also_pk=self.instance.owner_id)
+        self.helper = htmx_form_helper(action=action, form_id=form_id, submit_label=submit_label or _("Save"))
         self.helper.layout = Layout(
             Field("description"),
             Row(

@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from toolkit.choices import Stage
+from toolkit.history import save_with_history
 from toolkit.models import Ticket
 from toolkit.services import ticket_change_stage
 
@@ -58,13 +59,6 @@ OPTION_FIELDS = (
     "cons",
 )
 RISK_FIELDS = ("description", "probability", "impact", "mitigation", "owner")
-
-
-def _save(obj, by, reason=""):
-    obj._history_user = by
-    if reason:
-        obj._change_reason = reason
-    obj.save()
 
 
 @transaction.atomic
@@ -134,7 +128,7 @@ def option_create(*, ticket: Ticket, by, **fields) -> SolutionOption:
         ticket=ticket, number=last + 1, label=option_label(last + 1), created_by=by, **fields
     )
     option.full_clean()
-    _save(option, by)
+    save_with_history(option, by=by)
     _authored(ticket, by)
     return option
 
@@ -149,7 +143,7 @@ def option_update(*, option: SolutionOption, by, **changes) -> SolutionOption:
     for name, value in changes.items():
         setattr(option, name, value)
     option.full_clean()
-    _save(option, by)
+    save_with_history(option, by=by)
     _authored(option.ticket, by)
     return option
 
@@ -159,7 +153,7 @@ def option_delete(*, option: SolutionOption, by) -> None:
     design = _locked_design(option.ticket)
     if design.chosen_option_id == option.pk:
         design.chosen_option = None
-        _save(design, by, "chosen option deleted")
+        save_with_history(design, by=by, reason="chosen option deleted")
     option._history_user = by
     option.delete()
     _authored(option.ticket, by)
@@ -172,7 +166,7 @@ def option_choose(*, ticket: Ticket, option: SolutionOption | None, by) -> Solut
     if option is not None and option.ticket_id != ticket.pk:
         raise ValidationError(_("This option belongs to another ticket."))
     design.chosen_option = option
-    _save(design, by, "option chosen")
+    save_with_history(design, by=by, reason="option chosen")
     _authored(ticket, by)
     return design
 
@@ -237,7 +231,7 @@ def criteria_replace(*, ticket: Ticket, rows: list[dict], by) -> list[Criterion]
             criterion.key, criterion.name = "", name
         criterion.weight = row["weight"]
         criterion.position = position
-        _save(criterion, by)
+        save_with_history(criterion, by=by)
         saved.append(criterion)
     _authored(ticket, by)
     return saved
@@ -312,7 +306,7 @@ def risk_create(*, ticket: Ticket, by, **fields) -> Risk:
     _locked_design(ticket, for_edit=False)
     risk = Risk(ticket=ticket, **{name: fields[name] for name in RISK_FIELDS if name in fields})
     risk.full_clean()
-    _save(risk, by)
+    save_with_history(risk, by=by)
     return risk
 
 
@@ -323,7 +317,7 @@ def risk_update(*, risk: Risk, by, **changes) -> Risk:
         if name in changes:
             setattr(risk, name, changes[name])
     risk.full_clean()
-    _save(risk, by)
+    save_with_history(risk, by=by)
     return risk
 
 
@@ -338,7 +332,7 @@ def risk_delete(*, risk: Risk, by) -> None:
 def rollback_plan_save(*, ticket: Ticket, text: str, by) -> SolutionDesign:
     design = _locked_design(ticket)
     design.rollback_plan = (text or "").strip()
-    _save(design, by, "rollback plan")
+    save_with_history(design, by=by, reason="rollback plan")
     _authored(ticket, by)
     return design
 
@@ -370,7 +364,7 @@ def design_submit(*, ticket: Ticket, by) -> SolutionDesign:
     design.status = DesignStatus.SUBMITTED
     design.submitted_by = by
     design.submitted_at = timezone.now()
-    _save(design, by, "submitted")
+    save_with_history(design, by=by, reason="submitted")
     _authored(ticket, by)
     return design
 
@@ -406,7 +400,7 @@ def design_approve(*, ticket: Ticket, by, comment: str = "") -> SolutionDesign:
     design.decided_by = by
     design.decided_at = timezone.now()
     design.decision_comment = comment
-    _save(design, by, "approved")
+    save_with_history(design, by=by, reason="approved")
     ticket = Ticket.objects.get(pk=ticket.pk)
     if ticket.stage != Stage.IMPLEMENTATION:
         with translation.override(settings.LANGUAGE_CODE):
@@ -431,5 +425,5 @@ def design_reject(*, ticket: Ticket, by, comment: str) -> SolutionDesign:
     design.decided_by = by
     design.decided_at = timezone.now()
     design.decision_comment = comment
-    _save(design, by, "rejected")
+    save_with_history(design, by=by, reason="rejected")
     return design

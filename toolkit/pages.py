@@ -3,18 +3,40 @@
 Each change is a POST that answers, under htmx, with the refreshed block of the page (errors included:
 htmx swaps only 2xx answers by default, so a form with errors comes back as 200), and without
 JavaScript with a redirect back to the page (success) or the page itself with status 400 (errors).
+
+Permissions are checked by decorators on the views (``permission_required``), the one style every chapter
+uses; RowViews applies them to the add/edit/delete views it makes.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 
 def require(request, perm: str) -> None:
+    """Deprecated: use permission_required on the view. Kept only until every chapter's views are
+    committed with their decorators (solutions and evaluation views are waiting on others' edits)."""
     if not request.user.has_perm(perm):
         raise PermissionDenied
+
+
+def export_refused(request, *, heading, problems, intro="", back_url="", back_label=""):
+    """The one answer to an export asked for with bad parameters (a week, a month, the table's filters):
+    a translated page with status 400 saying what is wrong; no file, nothing logged."""
+    context = {
+        "heading": heading,
+        "intro": intro,
+        "problems": problems,
+        "back_url": back_url,
+        "back_label": back_label,
+    }
+    return render(request, "toolkit/export_refused.html", context, status=400)
 
 
 class TicketPage:
@@ -64,3 +86,83 @@ class TicketPage:
             return self.render(request, ticket, **{form_key: form_for(None, obj)})
         form = form_for(request.POST, type(obj).objects.get(pk=obj.pk))
         return self.save_form(request, ticket, form, save=save, notice=notice, form_key=form_key)
+
+
+@dataclass(frozen=True)
+class RowViews:
+    """The add, edit and delete views of one kind of row on a chapter's ticket page (requirement items,
+    options, risks, tasks, follow-up visits…). Each checks its permission, fetches the ticket and the row,
+    calls the chapter's service and answers as the page does.
+
+    form(ticket, data, instance) builds the add (instance None) or edit form; create(ticket, by, data),
+    update(row, by, data) and delete(row, by) call the services. rows(ticket) is the queryset a row is
+    fetched from (so another ticket's row is a 404). added / deleted(row) are the notices; a service's
+    refusal to delete shows above ``section`` when given, else above the block.
+    """
+
+    page: TicketPage
+    ticket: Callable
+    rows: Callable
+    form: Callable
+    form_keys: tuple[str, str]
+    perms: tuple[str, str, str]
+    required: tuple[str, ...] = ()
+    create: Callable | None = None
+    update: Callable | None = None
+    delete: Callable | None = None
+    added: Callable | str = ""
+    deleted: Callable | None = None
+    section: str = ""
+
+    def _permission(self, perm: str):
+        return permission_required([*self.required, perm], raise_exception=True)
+
+    def add_view(self):
+        @require_POST
+        @self._permission(self.perms[0])
+        def add(request, number):
+            ticket = self.ticket(number)
+            return self.page.save_form(
+                request,
+                ticket,
+                self.form(ticket, request.POST, None),
+                save=lambda data: self.create(ticket=ticket, by=request.user, data=data),
+                notice=self.added,
+                form_key=self.form_keys[0],
+            )
+
+        return add
+
+    def edit_view(self):
+        @self._permission(self.perms[1])
+        def edit(request, number, pk):
+            ticket = self.ticket(number)
+            row = get_object_or_404(self.rows(ticket), pk=pk)
+            return self.page.edit(
+                request,
+                ticket,
+                row,
+                form_for=lambda data, instance: self.form(ticket, data, instance),
+                save=lambda data: self.update(row=row, by=request.user, data=data),
+                form_key=self.form_keys[1],
+                notice=_("Changes saved."),
+            )
+
+        return edit
+
+    def delete_view(self):
+        @require_POST
+        @self._permission(self.perms[2])
+        def delete(request, number, pk):
+            ticket = self.ticket(number)
+            row = get_object_or_404(self.rows(ticket), pk=pk)
+            notice = self.deleted(row)  # before the row is gone
+            try:
+                self.delete(row=row, by=request.user)
+            except ValidationError as error:
+                if self.section:
+                    return self.page.failed(request, ticket, errors={self.section: error.messages})
+                return self.page.action_failed(request, ticket, error)
+            return self.page.done(request, ticket, notice)
+
+        return delete

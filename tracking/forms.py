@@ -1,12 +1,13 @@
 """Forms validate and normalise; tracking.services persists (and checks what crosses rows: cycles, the
 predecessor's dates)."""
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Field, Layout, Row, Submit
+from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from toolkit.forms import OneErrorPerFieldMixin, UserChoiceField, active_users, htmx_form_helper
 
 from .models import PROGRESS_MAX, ProgressEntry, Task, TaskKind
 from .services import TASK_FIELDS
@@ -15,22 +16,7 @@ DATE_WIDGET = {"type": "date"}
 DATE_ERRORS = {"invalid": _("Enter the date as YYYY-MM-DD.")}
 
 
-def _htmx_helper(*, action: str, form_id: str, submit_label) -> FormHelper:
-    """POSTs normally without JavaScript; with htmx the answer replaces the plan block in place."""
-    helper = FormHelper()
-    helper.form_action = action
-    helper.form_id = form_id
-    helper.attrs = {"hx-post": action, "hx-target": "#plan", "hx-swap": "outerHTML"}
-    helper.add_input(Submit("submit", submit_label, css_class="btn-sm"))
-    return helper
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.display_name
-
-
-class TaskForm(forms.ModelForm):
+class TaskForm(OneErrorPerFieldMixin, forms.ModelForm):
     owner = UserChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
 
     class Meta:
@@ -53,7 +39,7 @@ class TaskForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("planned_start", "planned_end", "actual_start", "actual_end"):
             self.fields[name].input_formats = ["%Y-%m-%d"]
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["owner"].queryset = active_users()
         others = Task.objects.filter(ticket=ticket).order_by("position", "id")
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
@@ -62,7 +48,7 @@ class TaskForm(forms.ModelForm):
             self.initial.setdefault("planned_start", timezone.localdate())
             self.initial.setdefault("planned_end", timezone.localdate())
             self.initial.setdefault("owner", ticket.owner_id)
-        self.helper = _htmx_helper(action=action, form_id=form_id, submit_label=submit_label or _("Save"))
+        self.helper = htmx_form_helper(action=action, form_id=form_id, submit_label=submit_label or _("Save"))
         self.helper.layout = Layout(
             Row(
                 Column("kind", css_class="col-sm-3"),
@@ -96,15 +82,6 @@ class TaskForm(forms.ModelForm):
         if start and end and end < start:
             self.add_error("planned_end", _("The planned end cannot be before the planned start."))
         return cleaned
-
-    def _update_errors(self, errors):
-        # A value the form already rejected needs no second message from the model.
-        if hasattr(errors, "error_dict"):
-            for name in [name for name in errors.error_dict if name in self._errors]:
-                del errors.error_dict[name]
-            if not errors.error_dict:
-                return
-        super()._update_errors(errors)
 
 
 class ProgressForm(forms.ModelForm):

@@ -28,12 +28,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from solutions.selectors import approved_option
 from toolkit.choices import Stage
+from toolkit.history import save_with_history
 from toolkit.models import Ticket
 from toolkit.services import ticket_change_stage
 
 from .models import PROGRESS_MAX, ProgressEntry, Task, TaskKind, TaskStatus
+from .selectors import approved_option
 
 TASK_FIELDS = (
     "kind",
@@ -53,14 +54,6 @@ TASK_FIELDS = (
 NAME_MAX = Task._meta.get_field("name").max_length
 # "1. ", "2、", "(3)", "- ", "• " at the start of a line of the approach: list markers, not task names.
 LIST_MARKER_RE = re.compile(r"^\s*(?:[-*•·]|[(（]?\d+[.、)）]|[(（]\d+[)）])\s*")
-
-
-def _save(obj, by, reason=""):
-    obj._history_user = by
-    if reason:
-        obj._change_reason = reason
-    obj.save()
-    return obj
 
 
 def _cycle_through(task: Task, predecessor: Task) -> bool:
@@ -150,7 +143,7 @@ def task_create(*, ticket: Ticket, by, today: date | None = None, **fields) -> T
     task = Task(ticket=ticket, position=position, **fields)
     _normalise(task, today=today or _today())
     validate_task(task)
-    return _save(task, by, "created")
+    return save_with_history(task, by=by, reason="created")
 
 
 @transaction.atomic
@@ -163,7 +156,7 @@ def task_update(*, task: Task, by, today: date | None = None, **changes) -> Task
         setattr(task, name, value)
     _normalise(task, today=today or _today())
     validate_task(task)
-    return _save(task, by, "updated")
+    return save_with_history(task, by=by, reason="updated")
 
 
 @transaction.atomic
@@ -224,7 +217,7 @@ def progress_log(
             task.status = TaskStatus.DELAYED
         else:
             task.status = TaskStatus.IN_PROGRESS
-    _save(task, by, "progress logged")
+    save_with_history(task, by=by, reason="progress logged")
     return entry
 
 
@@ -273,7 +266,7 @@ def plan_generate(*, ticket: Ticket, by, today: date | None = None) -> list[Task
     spans = lay_end_to_end(count=len(steps), duration_days=max(option.duration_days, 1), start=today)
     tasks, previous = [], None
     for position, (name, (start, end)) in enumerate(zip(steps, spans, strict=True), start=1):
-        previous = _save(
+        previous = save_with_history(
             Task(
                 ticket=ticket,
                 name=name,
@@ -284,15 +277,15 @@ def plan_generate(*, ticket: Ticket, by, today: date | None = None) -> list[Task
                 deliverable="",
                 position=position,
             ),
-            by,
-            "generated",
+            by=by,
+            reason="generated",
         )
         tasks.append(previous)
     with translation.override(settings.LANGUAGE_CODE):
         milestone_name = _("Customer acceptance")
     last_day = spans[-1][1]
     tasks.append(
-        _save(
+        save_with_history(
             Task(
                 ticket=ticket,
                 kind=TaskKind.MILESTONE,
@@ -303,8 +296,8 @@ def plan_generate(*, ticket: Ticket, by, today: date | None = None) -> list[Task
                 predecessor=previous,
                 position=len(steps) + 1,
             ),
-            by,
-            "generated",
+            by=by,
+            reason="generated",
         )
     )
     return tasks

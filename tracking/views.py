@@ -10,15 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from solutions.selectors import approved_option
 from toolkit.models import Ticket
-from toolkit.pages import TicketPage, require
+from toolkit.pages import RowViews, TicketPage, export_refused
 
 from . import exports, services
 from .forms import ProgressForm, TaskForm
 from .models import Task
 from .selectors import (
     VIEW_PERMISSION,
+    approved_option,
     parse_week,
     plan_from,
     tasks_with_log,
@@ -96,8 +96,8 @@ def plan_page(request, number):
 
 
 @require_POST
+@permission_required(ADD_TASK, raise_exception=True)
 def plan_generate(request, number):
-    require(request, ADD_TASK)
     ticket = _ticket(number)
     try:
         tasks = services.plan_generate(ticket=ticket, by=request.user)
@@ -108,48 +108,27 @@ def plan_generate(request, number):
     )
 
 
-@require_POST
-def task_add(request, number):
-    require(request, ADD_TASK)
-    ticket = _ticket(number)
-    return page.save_form(
-        request,
-        ticket,
-        _task_form(ticket, request.POST),
-        save=lambda data: services.task_create(ticket=ticket, by=request.user, **data),
-        notice=lambda task: _("Task “%(name)s” added.") % {"name": task.name},
-        form_key="task_form",
-    )
-
-
-def task_edit(request, number, pk):
-    require(request, CHANGE_TASK)
-    ticket = _ticket(number)
-    task = get_object_or_404(Task, pk=pk, ticket=ticket)
-    return page.edit(
-        request,
-        ticket,
-        task,
-        form_for=lambda data, instance: _task_form(ticket, data, instance=instance),
-        save=lambda data: services.task_update(task=task, by=request.user, **data),
-        form_key="edit_form",
-        notice=_("Changes saved."),
-    )
+tasks = RowViews(
+    page=page,
+    ticket=_ticket,
+    rows=lambda ticket: Task.objects.filter(ticket=ticket),
+    form=_task_form,
+    form_keys=("task_form", "edit_form"),
+    perms=(ADD_TASK, CHANGE_TASK, DELETE_TASK),
+    create=lambda *, ticket, by, data: services.task_create(ticket=ticket, by=by, **data),
+    update=lambda *, row, by, data: services.task_update(task=row, by=by, **data),
+    delete=lambda *, row, by: services.task_delete(task=row, by=by),
+    added=lambda task: _("Task “%(name)s” added.") % {"name": task.name},
+    deleted=lambda task: _("Task “%(name)s” deleted.") % {"name": task.name},
+)
+task_add = tasks.add_view()
+task_edit = tasks.edit_view()
+task_delete = tasks.delete_view()
 
 
 @require_POST
-def task_delete(request, number, pk):
-    require(request, DELETE_TASK)
-    ticket = _ticket(number)
-    task = get_object_or_404(Task, pk=pk, ticket=ticket)
-    name = task.name
-    services.task_delete(task=task, by=request.user)
-    return page.done(request, ticket, _("Task “%(name)s” deleted.") % {"name": name})
-
-
-@require_POST
+@permission_required(LOG_PROGRESS, raise_exception=True)
 def progress_add(request, number, pk):
-    require(request, LOG_PROGRESS)
     ticket = _ticket(number)
     task = get_object_or_404(Task, pk=pk, ticket=ticket)
     form = ProgressForm(request.POST)
@@ -164,8 +143,8 @@ def progress_add(request, number, pk):
 
 
 @require_POST
+@permission_required(CHANGE_TASK, raise_exception=True)
 def plan_complete(request, number):
-    require(request, CHANGE_TASK)
     ticket = _ticket(number)
     try:
         services.plan_complete(ticket=ticket, by=request.user)
@@ -189,7 +168,16 @@ def weekly_export(request):
     try:
         monday, sunday = parse_week(week)
     except ValueError:
-        return render(request, "tracking/bad_week.html", {"week": week}, status=400)
+        return export_refused(
+            request,
+            heading=_("The week is not valid"),
+            problems=[
+                _("“%(week)s” is not a week. Give it as year and ISO week number, for example 2026-W48.")
+                % {"week": week}
+            ],
+            back_url=reverse("tracking:overview"),
+            back_label=_("Implementation tracking"),
+        )
     exported = exports.export_weekly_report(monday=monday, sunday=sunday, user=request.user)
     return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
 

@@ -1,42 +1,42 @@
-"""Small display helpers for the solution design page."""
+"""Display helpers of the solution design page (its badges are the core's {% badge %} tag)."""
 
 from django import template
-from django.utils.html import format_html
+
+from toolkit.badges import BadgeStyle, badge_style_register
 
 from ..models import CoverageLevel, DesignStatus, Level
 
 register = template.Library()
 
-LEVEL_CLASSES = {Level.LOW: "text-bg-success", Level.MEDIUM: "text-bg-warning", Level.HIGH: "text-bg-danger"}
-STATUS_CLASSES = {
-    DesignStatus.DRAFT: "text-bg-secondary",
-    DesignStatus.SUBMITTED: "text-bg-primary",
-    DesignStatus.APPROVED: "text-bg-success",
-    DesignStatus.REJECTED: "text-bg-danger",
-}
+# Badge colours of this chapter's choices for the core's {% badge %} tag. Django imports every
+# template library when its template engine starts, so these are declared before any page renders.
+badge_style_register(
+    "risk_level",
+    BadgeStyle(
+        Level,
+        {Level.LOW: "text-bg-success", Level.MEDIUM: "text-bg-warning", Level.HIGH: "text-bg-danger"},
+    ),
+)
+badge_style_register(
+    "design_status",
+    BadgeStyle(
+        DesignStatus,
+        {
+            DesignStatus.DRAFT: "text-bg-secondary",
+            DesignStatus.SUBMITTED: "text-bg-primary",
+            DesignStatus.APPROVED: "text-bg-success",
+            DesignStatus.REJECTED: "text-bg-danger",
+        },
+        css="design-status",
+        data="status",
+    ),
+)
+
 COVERAGE_CLASSES = {
     CoverageLevel.FULL: "coverage-full bg-success-subtle",
     CoverageLevel.PARTIAL: "coverage-partial bg-warning-subtle",
     CoverageLevel.NONE: "coverage-none bg-danger-subtle",
 }
-
-
-@register.simple_tag
-def level_badge(value):
-    """A coloured badge for low / medium / high."""
-    if not value:
-        return ""
-    return format_html('<span class="badge {}">{}</span>', LEVEL_CLASSES[value], Level(value).label)
-
-
-@register.simple_tag
-def status_badge(status):
-    return format_html(
-        '<span class="badge {} design-status" data-status="{}">{}</span>',
-        STATUS_CLASSES[status],
-        status,
-        DesignStatus(status).label,
-    )
 
 
 @register.filter

@@ -1,21 +1,33 @@
-"""Small display helpers for the implementation plan."""
+"""Display helpers of the implementation plan (choice badges are the core's {% badge %} tag)."""
 
 from django import template
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from toolkit.badges import BadgeStyle, badge_html, badge_style_register
 
 from ..models import TaskStatus
 
 register = template.Library()
 
-STATUS_CLASSES = {
-    TaskStatus.NOT_STARTED: "text-bg-secondary",
-    TaskStatus.IN_PROGRESS: "text-bg-primary",
-    TaskStatus.BLOCKED: "text-bg-danger",
-    TaskStatus.DONE: "text-bg-success",
-    TaskStatus.DELAYED: "text-bg-warning",
-}
+# Badge colours of this chapter's choices for the core's {% badge %} tag. Django imports every
+# template library when its template engine starts, so these are declared before any page renders.
+badge_style_register(
+    "task_status",
+    BadgeStyle(
+        TaskStatus,
+        {
+            TaskStatus.NOT_STARTED: "text-bg-secondary",
+            TaskStatus.IN_PROGRESS: "text-bg-primary",
+            TaskStatus.BLOCKED: "text-bg-danger",
+            TaskStatus.DONE: "text-bg-success",
+            TaskStatus.DELAYED: "text-bg-warning",
+        },
+        css="task-status",
+        data="status",
+    ),
+)
+
 # SVG fills of the actual bar, by status (print in colour and in grey alike).
 STATUS_FILLS = {
     TaskStatus.NOT_STARTED: "#6c757d",
@@ -24,16 +36,6 @@ STATUS_FILLS = {
     TaskStatus.DONE: "#198754",
     TaskStatus.DELAYED: "#fd7e14",
 }
-
-
-@register.simple_tag
-def task_status_badge(status):
-    return format_html(
-        '<span class="badge {} task-status" data-status="{}">{}</span>',
-        STATUS_CLASSES[status],
-        status,
-        TaskStatus(status).label,
-    )
 
 
 @register.filter
@@ -53,6 +55,4 @@ def variance_text(days: int) -> str:
 def variance_badge(days):
     """Days behind (red), ahead (green) or on plan (grey), with the number in data-days for tests."""
     css = "text-bg-danger" if days > 0 else "text-bg-success" if days < 0 else "text-bg-light border"
-    return format_html(
-        '<span class="badge {} variance" data-days="{}">{}</span>', css, days, variance_text(days)
-    )
+    return badge_html(css=f"{css} variance", label=variance_text(days), data="days", value=days)
