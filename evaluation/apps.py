@@ -6,3 +6,9 @@ class EvaluationConfig(AppConfig):
     name = "evaluation"
     verbose_name = _("5 Effect evaluation")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Its ticket-page card, results, scans and provided reads, in the registry the chapters meet through.
+        from . import chapter
+
+        chapter.register()

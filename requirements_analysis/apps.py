@@ -6,3 +6,9 @@ class RequirementsAnalysisConfig(AppConfig):
     name = "requirements_analysis"
     verbose_name = _("2 Requirement analysis")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Its ticket-page card, results, scans and provided reads, in the registry the chapters meet through.
+        from . import chapter
+
+        chapter.register()
