@@ -4,11 +4,24 @@ the export rank options the same way; the matrices are built in one pass over ro
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
-from requirements_analysis.models import MoSCoW
-from requirements_analysis.selectors import ranked_items
+from toolkit import chapters
 from toolkit.models import Ticket
 
 from .models import (
@@ -33,6 +46,11 @@ TWO_PLACES = Decimal("0.01")
 def weighted_total(weighted_sum: int) -> Decimal:
     """Σ score × weight is a whole number (integer weights); /100 gives the total with two decimals, exact."""
     return (Decimal(weighted_sum or 0) / WEIGHT_TOTAL).quantize(TWO_PLACES)
+
+
+def requirements_of(ticket: Ticket) -> QuerySet:
+    """The ticket's requirement items, ranked (chapter 2, through the registry): what options cover."""
+    return chapters.provided("ranked_requirements")(ticket)
 
 
 def options_ranked(ticket: Ticket) -> QuerySet[SolutionOption]:
@@ -166,7 +184,7 @@ def _covers(level) -> bool:
 def _add_coverage(result: Comparison, ticket: Ticket) -> None:
     """A Must is uncovered by an option when the option is assessed "not covered" or not assessed at all;
     partial coverage counts as covered (and is shown as such)."""
-    requirements = list(ranked_items(ticket))
+    requirements = list(requirements_of(ticket))
     if not requirements:
         return
     levels = {
@@ -176,7 +194,7 @@ def _add_coverage(result: Comparison, ticket: Ticket) -> None:
         )
     }
     for requirement in requirements:
-        is_must = requirement.moscow == MoSCoW.MUST
+        is_must = requirement.is_must
         cells = [(option, levels.get((option.pk, requirement.pk), "")) for option in result.options]
         covered_by_any = any(_covers(level) for _option, level in cells)
         chosen_level = None
@@ -217,6 +235,26 @@ def _count_subquery(queryset):
         queryset.filter(ticket=OuterRef("pk")).order_by().values("ticket").annotate(n=Count("pk")).values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def with_requirements_delivered(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """This chapter's share of the per-ticket results: the chosen option of the approved design
+    (``ev_approved_option_id``) and how many Must/Should items it covers fully
+    (``ev_requirements_delivered``)."""
+    queryset = queryset.annotate(
+        ev_approved_option_id=Case(
+            When(solution_design__status=DesignStatus.APPROVED, then=F("solution_design__chosen_option_id")),
+            default=None,
+            output_field=BigIntegerField(),
+        )
+    )
+    covered = Coverage.objects.filter(
+        requirement=OuterRef("pk"),
+        option_id=OuterRef(OuterRef("ev_approved_option_id")),
+        level=CoverageLevel.FULL,
+    )
+    wanted = chapters.provided("wanted_requirements")()
+    return queryset.annotate(ev_requirements_delivered=_count_subquery(wanted.filter(Exists(covered))))
 
 
 def solution_panel(ticket: Ticket) -> PanelSummary:
@@ -290,3 +328,49 @@ def designs_awaiting_decision(user=None) -> QuerySet[SolutionDesign]:
             authored_by_me=Exists(author) | Exists(mine_option) | Q(submitted_by=user.pk)
         )
     return queryset
+
+
+# ---------------------------------------------------------------- the design page
+
+VIEW_PERMISSION = "solutions.view_solutionoption"
+ADD_OPTION = "solutions.add_solutionoption"
+CHANGE_OPTION = "solutions.change_solutionoption"
+DELETE_OPTION = "solutions.delete_solutionoption"
+CHANGE_CRITERIA = "solutions.change_criterion"
+CHANGE_SCORES = "solutions.change_score"
+CHANGE_COVERAGE = "solutions.change_coverage"
+CHANGE_DESIGN = "solutions.change_solutiondesign"
+ADD_RISK = "solutions.add_risk"
+CHANGE_RISK = "solutions.change_risk"
+DELETE_RISK = "solutions.delete_risk"
+
+
+def design_page_data(ticket: Ticket, *, design: SolutionDesign, user) -> dict:
+    """What the design page shows of ``ticket`` and what ``user`` may do there (the view adds its forms).
+
+    Options, criteria and coverage change only while the design is a draft of an open ticket; risks
+    while the ticket is open."""
+    from .exports import EXPORT_PERMISSION  # exports reads this module: imported here, not at the top
+
+    perms = user.get_all_permissions()
+    editable = design.is_editable and ticket.is_open
+    return {
+        "ticket": ticket,
+        "design": design,
+        "data": comparison(ticket, chosen_option_id=design.chosen_option_id),
+        "editable": editable,
+        "can_add_option": editable and ADD_OPTION in perms,
+        "can_edit_option": editable and CHANGE_OPTION in perms,
+        "can_delete_option": editable and DELETE_OPTION in perms,
+        "can_edit_criteria": editable and CHANGE_CRITERIA in perms,
+        "can_score": editable and CHANGE_SCORES in perms,
+        "can_cover": editable and CHANGE_COVERAGE in perms,
+        "can_change_design": editable and CHANGE_DESIGN in perms,
+        "can_add_risk": ticket.is_open and ADD_RISK in perms,
+        "can_edit_risk": ticket.is_open and CHANGE_RISK in perms,
+        "can_delete_risk": ticket.is_open and DELETE_RISK in perms,
+        "can_approve": user_can_approve(user),
+        "can_decide": design.status == DesignStatus.SUBMITTED and user_can_decide(user, ticket.pk),
+        "can_export": EXPORT_PERMISSION in perms,
+        "risks": list(risks_of(ticket)),
+    }
