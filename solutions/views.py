@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from requirements_analysis.selectors import ranked_items
 from toolkit.models import Ticket
-from toolkit.pages import TicketPage, require
+from toolkit.pages import RowViews, TicketPage
 
 from . import exports, services
 from .forms import (
@@ -25,31 +24,28 @@ from .forms import (
     ScoreMatrixForm,
     criterion_formset,
 )
-from .models import DesignStatus, Risk, SolutionOption
+from .models import Risk, SolutionOption
 from .selectors import (
+    ADD_OPTION,
+    ADD_RISK,
     APPROVE_PERMISSION,
-    comparison,
+    CHANGE_COVERAGE,
+    CHANGE_CRITERIA,
+    CHANGE_DESIGN,
+    CHANGE_OPTION,
+    CHANGE_RISK,
+    CHANGE_SCORES,
+    DELETE_OPTION,
+    DELETE_RISK,
+    VIEW_PERMISSION,
     criteria_of,
     design_of,
+    design_page_data,
     designs_awaiting_decision,
-    risks_of,
-    user_can_approve,
-    user_can_decide,
+    requirements_of,
 )
 
-VIEW = "solutions.view_solutionoption"
-ADD_OPTION = "solutions.add_solutionoption"
-CHANGE_OPTION = "solutions.change_solutionoption"
-DELETE_OPTION = "solutions.delete_solutionoption"
-CHANGE_CRITERIA = "solutions.change_criterion"
-CHANGE_SCORES = "solutions.change_score"
-CHANGE_COVERAGE = "solutions.change_coverage"
-CHANGE_DESIGN = "solutions.change_solutiondesign"
-ADD_RISK = "solutions.add_risk"
-CHANGE_RISK = "solutions.change_risk"
-DELETE_RISK = "solutions.delete_risk"
-
-view_required = permission_required(VIEW, raise_exception=True)
+view_required = permission_required(VIEW_PERMISSION, raise_exception=True)
 
 
 def _ticket(number):
@@ -89,10 +85,8 @@ def _risk_form(ticket, data=None, instance=None):
 def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
     """The page (or, under htmx, just the design block) with fresh data and any bound forms given."""
     design = design_of(ticket) or services.design_get_or_create(ticket=ticket)
-    data = comparison(ticket, chosen_option_id=design.chosen_option_id)
-    requirements = [row.requirement for row in data.coverage_rows]
-    perms = request.user.get_all_permissions()
-    editable = design.is_editable and ticket.is_open
+    context = design_page_data(ticket, design=design, user=request.user)
+    data = context["data"]
     option_editing = forms.pop("option_edit_form", None)
     risk_editing = forms.pop("risk_edit_form", None)
     score_form = forms.pop("score_form", None) or ScoreMatrixForm(
@@ -106,31 +100,14 @@ def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
     )
     coverage_form = forms.pop("coverage_form", None) or CoverageMatrixForm(
         options=data.options,
-        rows=requirements,
+        rows=[row.requirement for row in data.coverage_rows],
         initial={
             CoverageMatrixForm.cell_name(option.pk, row.requirement.pk): level
             for row in data.coverage_rows
             for option, level in row.cells
         },
     )
-    context = {
-        "ticket": ticket,
-        "design": design,
-        "data": data,
-        "editable": editable,
-        "can_add_option": editable and ADD_OPTION in perms,
-        "can_edit_option": editable and CHANGE_OPTION in perms,
-        "can_delete_option": editable and DELETE_OPTION in perms,
-        "can_edit_criteria": editable and CHANGE_CRITERIA in perms,
-        "can_score": editable and CHANGE_SCORES in perms,
-        "can_cover": editable and CHANGE_COVERAGE in perms,
-        "can_change_design": editable and CHANGE_DESIGN in perms,
-        "can_add_risk": ticket.is_open and ADD_RISK in perms,
-        "can_edit_risk": ticket.is_open and CHANGE_RISK in perms,
-        "can_delete_risk": ticket.is_open and DELETE_RISK in perms,
-        "can_approve": user_can_approve(request.user),
-        "can_decide": design.status == DesignStatus.SUBMITTED and user_can_decide(request.user, ticket.pk),
-        "can_export": exports.EXPORT_PERMISSION in perms,
+    context |= {
         "option_form": forms.pop("option_form", None) or _option_form(ticket),
         "option_edit_form": option_editing,
         "option_editing_pk": option_editing.instance.pk if option_editing is not None else None,
@@ -149,8 +126,8 @@ def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
             )
             for row, (_requirement, cells) in zip(data.coverage_rows, coverage_form.grid(), strict=True)
         ],
-        "risks": list(risks_of(ticket)),
-        "risk_form": forms.pop("risk_form", None),
+        "risk_form": forms.pop("risk_form", None)
+        or (_risk_form(ticket) if context["can_add_risk"] else None),
         "risk_edit_form": risk_editing,
         "risk_editing_pk": risk_editing.instance.pk if risk_editing is not None else None,
         "rollback_form": forms.pop("rollback_form", None)
@@ -159,8 +136,6 @@ def _render(request, ticket, *, status=200, notice="", errors=None, **forms):
         "errors": errors or {},
         "notice": notice,
     }
-    if context["risk_form"] is None and context["can_add_risk"]:
-        context["risk_form"] = _risk_form(ticket)
     template = "solutions/_design.html" if request.htmx else "solutions/design.html"
     return render(request, template, context, status=status)
 
@@ -188,55 +163,30 @@ def design_page(request, number):
     return _render(request, _ticket(number))
 
 
-@require_POST
-@view_required
-def option_add(request, number):
-    require(request, ADD_OPTION)
-    ticket = _ticket(number)
-    return page.save_form(
-        request,
-        ticket,
-        _option_form(ticket, request.POST),
-        save=lambda data: services.option_create(ticket=ticket, by=request.user, **data),
-        notice=lambda option: _("%(label)s added.") % {"label": option.display_label},
-        form_key="option_form",
-    )
-
-
-@view_required
-def option_edit(request, number, pk):
-    require(request, CHANGE_OPTION)
-    ticket = _ticket(number)
-    option = get_object_or_404(SolutionOption, pk=pk, ticket=ticket)
-    return page.edit(
-        request,
-        ticket,
-        option,
-        form_for=lambda data, instance: _option_form(ticket, data, instance=instance),
-        save=lambda data: services.option_update(option=option, by=request.user, **data),
-        form_key="option_edit_form",
-        notice=_("Changes saved."),
-    )
+options = RowViews(
+    page=page,
+    ticket=_ticket,
+    rows=lambda ticket: SolutionOption.objects.filter(ticket=ticket),
+    form=_option_form,
+    form_keys=("option_form", "option_edit_form"),
+    perms=(ADD_OPTION, CHANGE_OPTION, DELETE_OPTION),
+    required=(VIEW_PERMISSION,),
+    create=lambda *, ticket, by, data: services.option_create(ticket=ticket, by=by, **data),
+    update=lambda *, row, by, data: services.option_update(option=row, by=by, **data),
+    delete=lambda *, row, by: services.option_delete(option=row, by=by),
+    added=lambda option: _("%(label)s added.") % {"label": option.display_label},
+    deleted=lambda option: _("%(label)s deleted.") % {"label": option.display_label},
+    section="options",
+)
+option_add = options.add_view()
+option_edit = options.edit_view()
+option_delete = options.delete_view()
 
 
 @require_POST
 @view_required
-def option_delete(request, number, pk):
-    require(request, DELETE_OPTION)
-    ticket = _ticket(number)
-    option = get_object_or_404(SolutionOption, pk=pk, ticket=ticket)
-    label = option.display_label
-    try:
-        services.option_delete(option=option, by=request.user)
-    except ValidationError as error:
-        return _failed(request, ticket, section="options", error=error)
-    return page.done(request, ticket, _("%(label)s deleted.") % {"label": label})
-
-
-@require_POST
-@view_required
+@permission_required(CHANGE_DESIGN, raise_exception=True)
 def option_choose(request, number):
-    require(request, CHANGE_DESIGN)
     ticket = _ticket(number)
     form = ChooseOptionForm(request.POST)
     option = None
@@ -253,8 +203,8 @@ def option_choose(request, number):
 
 @require_POST
 @view_required
+@permission_required(CHANGE_CRITERIA, raise_exception=True)
 def criteria_save(request, number):
-    require(request, CHANGE_CRITERIA)
     ticket = _ticket(number)
     formset = criterion_formset(criteria_of(ticket), data=request.POST)
     if formset.is_valid():
@@ -266,8 +216,7 @@ def criteria_save(request, number):
     return _failed(request, ticket, criteria_formset=formset)
 
 
-def _matrix_save(request, number, *, perm, form_class, rows_of, save, section, form_key, notice):
-    require(request, perm)
+def _matrix_save(request, number, *, form_class, rows_of, save, section, form_key, notice):
     ticket = _ticket(number)
     options = list(SolutionOption.objects.filter(ticket=ticket).order_by("number"))
     rows = rows_of(ticket)
@@ -285,11 +234,11 @@ def _matrix_save(request, number, *, perm, form_class, rows_of, save, section, f
 
 @require_POST
 @view_required
+@permission_required(CHANGE_SCORES, raise_exception=True)
 def scores_save(request, number):
     return _matrix_save(
         request,
         number,
-        perm=CHANGE_SCORES,
         form_class=ScoreMatrixForm,
         rows_of=lambda ticket: list(criteria_of(ticket)),
         save=lambda ticket, values, rows: services.scores_save(ticket=ticket, values=values, by=request.user),
@@ -301,13 +250,13 @@ def scores_save(request, number):
 
 @require_POST
 @view_required
+@permission_required(CHANGE_COVERAGE, raise_exception=True)
 def coverage_save(request, number):
     return _matrix_save(
         request,
         number,
-        perm=CHANGE_COVERAGE,
         form_class=CoverageMatrixForm,
-        rows_of=lambda ticket: list(ranked_items(ticket)),
+        rows_of=lambda ticket: list(requirements_of(ticket)),
         save=lambda ticket, values, rows: services.coverage_save(
             ticket=ticket, values=values, requirement_ids={row.pk for row in rows}, by=request.user
         ),
@@ -317,54 +266,30 @@ def coverage_save(request, number):
     )
 
 
-@require_POST
-@view_required
-def risk_add(request, number):
-    require(request, ADD_RISK)
-    ticket = _ticket(number)
-    return page.save_form(
-        request,
-        ticket,
-        _risk_form(ticket, request.POST),
-        save=lambda data: services.risk_create(ticket=ticket, by=request.user, **data),
-        notice=_("Risk added."),
-        form_key="risk_form",
-    )
-
-
-@view_required
-def risk_edit(request, number, pk):
-    require(request, CHANGE_RISK)
-    ticket = _ticket(number)
-    risk = get_object_or_404(Risk, pk=pk, ticket=ticket)
-    return page.edit(
-        request,
-        ticket,
-        risk,
-        form_for=lambda data, instance: _risk_form(ticket, data, instance=instance),
-        save=lambda data: services.risk_update(risk=risk, by=request.user, **data),
-        form_key="risk_edit_form",
-        notice=_("Changes saved."),
-    )
+risks = RowViews(
+    page=page,
+    ticket=_ticket,
+    rows=lambda ticket: Risk.objects.filter(ticket=ticket),
+    form=_risk_form,
+    form_keys=("risk_form", "risk_edit_form"),
+    perms=(ADD_RISK, CHANGE_RISK, DELETE_RISK),
+    required=(VIEW_PERMISSION,),
+    create=lambda *, ticket, by, data: services.risk_create(ticket=ticket, by=by, **data),
+    update=lambda *, row, by, data: services.risk_update(risk=row, by=by, **data),
+    delete=lambda *, row, by: services.risk_delete(risk=row, by=by),
+    added=lambda risk: _("Risk added."),
+    deleted=lambda risk: _("Risk deleted."),
+    section="risks",
+)
+risk_add = risks.add_view()
+risk_edit = risks.edit_view()
+risk_delete = risks.delete_view()
 
 
 @require_POST
 @view_required
-def risk_delete(request, number, pk):
-    require(request, DELETE_RISK)
-    ticket = _ticket(number)
-    risk = get_object_or_404(Risk, pk=pk, ticket=ticket)
-    try:
-        services.risk_delete(risk=risk, by=request.user)
-    except ValidationError as error:
-        return _failed(request, ticket, section="risks", error=error)
-    return page.done(request, ticket, _("Risk deleted."))
-
-
-@require_POST
-@view_required
+@permission_required(CHANGE_DESIGN, raise_exception=True)
 def rollback_save(request, number):
-    require(request, CHANGE_DESIGN)
     ticket = _ticket(number)
     form = RollbackPlanForm(request.POST)
     if form.is_valid():
@@ -380,8 +305,8 @@ def rollback_save(request, number):
 
 @require_POST
 @view_required
+@permission_required(CHANGE_DESIGN, raise_exception=True)
 def design_submit(request, number):
-    require(request, CHANGE_DESIGN)
     ticket = _ticket(number)
     try:
         services.design_submit(ticket=ticket, by=request.user)
@@ -420,7 +345,7 @@ def design_decide(request, number):
 
 @require_GET
 @view_required
+@permission_required(exports.EXPORT_PERMISSION, raise_exception=True)
 def design_export(request, number):
-    require(request, exports.EXPORT_PERMISSION)
     exported = exports.export_comparison(ticket=_ticket(number), user=request.user)
     return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
