@@ -1,47 +1,38 @@
-"""Forms validate and normalise; evaluation.services persists. Templates render the fields by hand."""
+"""Forms validate and normalise; evaluation.services persists. Each page form carries its crispy layout
+(form_tag off: the template's <form> holds the htmx attributes and the buttons beside the fields)."""
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from toolkit import roles
+from toolkit.forms import UserChoiceField, staff_users
 from toolkit.models import Ticket
+from toolkit.services import truncate_to_minute
 
 from .models import SCORE_MAX, SCORE_MIN, ActionStatus, SurveyDelivery, VerificationMethod
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
-def staff_users(also_pk=None):
-    """Anyone active in a service role (plus the current one, if any)."""
-    in_role = Q(is_active=True, groups__name__in=[roles.ENGINEER, roles.MANAGER, roles.ADMIN])
-    return (
-        get_user_model().objects.filter(in_role | Q(pk=also_pk)).distinct().order_by("job_title", "username")
-    )
+class PageForm(forms.Form):
+    """A form of the evaluation page, rendered by crispy inside the template's own <form> element.
 
+    ``columns`` maps field names to their column classes for forms laid out in a row."""
 
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.display_name
-
-
-class StyledForm(forms.Form):
-    """Bootstrap classes on the widgets, and the field rendered by evaluation/_field.html."""
+    columns: dict = {}
 
     def __init__(self, *args, **kwargs):
         # Several forms share the page: their element ids must not collide.
         kwargs.setdefault("auto_id", f"id_{type(self).__name__.lower()}_%s")
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select form-select-sm"
-            else:
-                css = "form-control form-control-sm"
-            widget.attrs["class"] = css
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        if self.columns:
+            self.helper.layout = Layout(*(Column(name, css_class=css) for name, css in self.columns.items()))
 
 
 def _datetime_field(label, **kwargs):
@@ -53,22 +44,25 @@ def _datetime_field(label, **kwargs):
     )
 
 
-def _minute(value):
-    return value.replace(second=0, microsecond=0) if value else value
-
-
-class VerificationForm(StyledForm):
+class VerificationForm(PageForm):
     method = forms.ChoiceField(label=_("verification method"), choices=VerificationMethod.choices)
     verified_at = _datetime_field(_("verified at"))
     note = forms.CharField(
         label=_("note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(
+            Row(Column("method", css_class="col-sm-6"), Column("verified_at", css_class="col-sm-6")), "note"
+        )
+
     def clean_verified_at(self):
-        return _minute(self.cleaned_data["verified_at"])
+        return truncate_to_minute(self.cleaned_data["verified_at"])
 
 
-class FollowUpForm(StyledForm):
+class FollowUpForm(PageForm):
+    columns = {"due_at": "col-sm-5", "assignee": "col-sm-4"}
     due_at = _datetime_field(_("follow-up due"))
     assignee = UserChoiceField(label=_("assignee"), queryset=get_user_model().objects.none())
 
@@ -77,14 +71,15 @@ class FollowUpForm(StyledForm):
         self.fields["assignee"].queryset = staff_users(also_pk)
 
     def clean_due_at(self):
-        return _minute(self.cleaned_data["due_at"])
+        return truncate_to_minute(self.cleaned_data["due_at"])
 
 
-class FollowUpDoneForm(StyledForm):
+class FollowUpDoneForm(PageForm):
     outcome = forms.CharField(label=_("outcome"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RecurrenceForm(StyledForm):
+class RecurrenceForm(PageForm):
+    columns = {"ticket_number": "col-sm-4", "note": "col-sm-5"}
     ticket_number = forms.CharField(label=_("new ticket no."), max_length=32)
     note = forms.CharField(label=_("note"), required=False, max_length=500)
 
@@ -97,7 +92,8 @@ class RecurrenceForm(StyledForm):
         return number
 
 
-class ActionForm(StyledForm):
+class ActionForm(PageForm):
+    columns = {"description": "col-12", "owner": "col-sm-4", "due_date": "col-sm-3", "status": "col-sm-3"}
     description = forms.CharField(
         label=_("improvement action"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -112,22 +108,26 @@ class ActionForm(StyledForm):
         self.fields["owner"].queryset = staff_users(also_pk)
 
 
-class CloseForm(StyledForm):
+class CloseForm(PageForm):
     reason = forms.CharField(label=_("reason"), required=False, max_length=500)
 
 
-class SurveyCreateForm(StyledForm):
+class SurveyCreateForm(PageForm):
     delivery = forms.ChoiceField(label=_("How the link reaches the customer"), choices=SurveyDelivery.choices)
     reason = forms.CharField(label=_("Why the pending link is replaced"), required=False, max_length=500)
+    # Empty (a form posted without it): the team's language.
+    language = forms.ChoiceField(label=_("The customer's language"), required=False)
 
     def __init__(self, *args, has_email: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["language"].choices = settings.LANGUAGES
+        self.fields["language"].initial = settings.LANGUAGE_CODE
         if not has_email:
             # Without an email address the link can only be shown once, for sending by chat.
             self.fields["delivery"].choices = [(SurveyDelivery.SHOWN, SurveyDelivery.SHOWN.label)]
 
 
-class SurveyVoidForm(StyledForm):
+class SurveyVoidForm(PageForm):
     reason = forms.CharField(label=_("Why the link is voided"), max_length=500)
 
 

@@ -10,6 +10,9 @@ Results of a ticket:
   covers fully, out of all Must/Should items.
 - recurrences: tickets linked as a recurrence of this one.
 - survey: the latest response's five scores and comment.
+
+Hours and requirements are annotated by chapters 4, 2 and 3 themselves, through the registry
+(toolkit.chapters): a chapter that is not installed leaves its figures empty.
 """
 
 from dataclasses import dataclass
@@ -17,29 +20,23 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Count,
-    DecimalField,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from requirements_analysis.models import MoSCoW, RequirementItem
-from solutions.models import Coverage, CoverageLevel, DesignStatus
+from toolkit import chapters
 from toolkit.choices import SlaState, SlaTargetKind, Stage
 from toolkit.models import StageChange, Ticket, TicketSla
-from tracking.models import Task
+from toolkit.permissions import can_change_stage
+from toolkit.privacy import can_see_contact_details, mask_contact_details
 
 from .models import (
     CSAT_SATISFIED_MIN,
@@ -80,32 +77,11 @@ def with_results(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     annotations["ev_reopen_count"] = _count(
         StageChange.objects.filter(from_stage=Stage.CLOSED, to_stage__in=Stage.open_stages())
     )
-    hours = (
-        Task.objects.filter(ticket=OuterRef("pk"))
-        .order_by()
-        .values("ticket")
-        .annotate(total=Sum("hours_spent"))
-        .values("total")
-    )
-    annotations["ev_hours"] = Subquery(hours, output_field=DecimalField(max_digits=10, decimal_places=1))
-    wanted = RequirementItem.objects.filter(moscow__in=[MoSCoW.MUST, MoSCoW.SHOULD])
-    annotations["ev_requirements_total"] = _count(wanted)
-    annotations["ev_approved_option_id"] = Case(
-        When(solution_design__status=DesignStatus.APPROVED, then=F("solution_design__chosen_option_id")),
-        default=None,
-        output_field=BigIntegerField(),
-    )
     annotations["ev_recurrence_count"] = _count(Recurrence.objects.all(), field="original")
     latest = SurveyResponse.objects.filter(ticket=OuterRef("pk")).order_by("-submitted_at", "-id")
     for name in (*SCORE_FIELDS, "comment", "submitted_at"):
         annotations[f"ev_survey_{name}"] = Subquery(latest.values(name)[:1])
-    queryset = queryset.annotate(**annotations)
-    covered = Coverage.objects.filter(
-        requirement=OuterRef("pk"),
-        option_id=OuterRef(OuterRef("ev_approved_option_id")),
-        level=CoverageLevel.FULL,
-    )
-    return queryset.annotate(ev_requirements_delivered=_count(wanted.filter(Exists(covered))))
+    return chapters.annotate_results(queryset.annotate(**annotations))
 
 
 def _met(met_at, due_at, state) -> bool | None:
@@ -153,9 +129,10 @@ def results_of(ticket: Ticket) -> TicketResults:
             ticket.ev_resolution_met_at, ticket.ev_resolution_due_at, ticket.ev_resolution_state
         ),
         reopen_count=ticket.ev_reopen_count,
-        hours=ticket.ev_hours if ticket.ev_hours is not None else Decimal(0),
-        requirements_total=ticket.ev_requirements_total,
-        requirements_delivered=ticket.ev_requirements_delivered,
+        # From the other chapters (toolkit.chapters): absent when that chapter is not installed.
+        hours=getattr(ticket, "ev_hours", None) or Decimal(0),
+        requirements_total=getattr(ticket, "ev_requirements_total", 0),
+        requirements_delivered=getattr(ticket, "ev_requirements_delivered", 0),
         recurrence_count=ticket.ev_recurrence_count,
         scores=scores,
         comment=ticket.ev_survey_comment or "",
@@ -288,3 +265,73 @@ def evaluated_in(start: datetime, end: datetime) -> QuerySet[Ticket]:
         .select_related("customer", "owner", "verification")
         .order_by("verification__verified_at", "number")
     )
+
+
+# ---------------------------------------------------------------- the evaluation page
+
+VERIFY = "evaluation.add_verification"
+CHANGE_VERIFICATION = "evaluation.change_verification"
+ADD_FOLLOW_UP = "evaluation.add_followup"
+CHANGE_FOLLOW_UP = "evaluation.change_followup"
+ADD_RECURRENCE = "evaluation.add_recurrence"
+DELETE_RECURRENCE = "evaluation.delete_recurrence"
+ADD_ACTION = "evaluation.add_improvementaction"
+CHANGE_ACTION = "evaluation.change_improvementaction"
+ADD_SURVEY = "evaluation.add_survey"
+
+
+def evaluation_page_data(ticket: Ticket, *, user) -> dict:
+    """What the evaluation page shows of ``ticket`` and what ``user`` may do there (the view adds its forms).
+
+    The contact's e-mail is masked unless the user may see contact details (toolkit.privacy)."""
+    # exports reads this module, and services are loaded after it: imported here, not at the top.
+    from . import services
+    from .exports import EXPORT_PERMISSION
+
+    verification = verification_of(ticket)
+    perms = user.get_all_permissions()
+    reference = (
+        services.recurrence_reference_time(ticket) if verification is None else verification.verified_at
+    )
+    email = services.contact_email(ticket)
+    if email and not can_see_contact_details(user, ticket):
+        email = mask_contact_details(email)
+    surveys = list(surveys_of(ticket))
+    now = timezone.now()
+    pending = next((survey for survey in surveys if survey.is_usable(now)), None)
+    answered = any(survey.used_at for survey in surveys)
+    can_void_survey = services.user_can_void_survey(user, ticket)
+    return {
+        "ticket": ticket,
+        "results": results_of(ticket),
+        "verification": verification,
+        "follow_ups": list(follow_ups_of(ticket)),
+        "recurrences": list(recurrences_of(ticket)),
+        "recurrence_of": list(recurrence_of_links(ticket)),
+        "candidates": list(recurrence_candidates(ticket, reference_time=reference)),
+        "reference_time": reference,
+        "actions": list(actions_of(ticket)),
+        "surveys": surveys,
+        "pending_survey": pending,
+        "survey_answered": answered,
+        "can_void_survey": can_void_survey,
+        "contact_email": email,
+        "now": now,
+        "can_verify": ticket.stage != Stage.CANCELLED
+        and {VERIFY, CHANGE_VERIFICATION} <= perms,
+        "can_close": verification is not None
+        and ticket.is_open
+        and CHANGE_VERIFICATION in perms
+        and can_change_stage(user, ticket, Stage.CLOSED),
+        "can_add_follow_up": ADD_FOLLOW_UP in perms,
+        "can_change_follow_up": CHANGE_FOLLOW_UP in perms,
+        "can_link": ADD_RECURRENCE in perms and reference is not None,
+        "can_unlink": DELETE_RECURRENCE in perms,
+        "can_add_action": ADD_ACTION in perms,
+        "can_change_action": CHANGE_ACTION in perms,
+        "can_survey": ADD_SURVEY in perms
+        and ticket.stage != Stage.CANCELLED
+        and not answered
+        and (pending is None or can_void_survey),
+        "can_export": EXPORT_PERMISSION in perms,
+    }

@@ -13,17 +13,10 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-
-
-def require(request, perm: str) -> None:
-    """Deprecated: use permission_required on the view. Kept only until every chapter's views are
-    committed with their decorators (solutions and evaluation views are waiting on others' edits)."""
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def export_refused(request, *, heading, problems, intro="", back_url="", back_label=""):
