@@ -12,7 +12,7 @@ from . import selectors
 def dashboard(request):
     context = {
         "board": selectors.dashboard_summary(),
-        "can_see_reports": request.user.has_perm("toolkit.view_exportlog"),
+        "can_see_reports": request.user.has_perm("evaluation.view_reports"),
     }
     if request.user.has_perm("toolkit.view_delivery"):
         # Admins see reminders that could not be delivered (failed, or waiting for a paused webhook).

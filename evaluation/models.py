@@ -276,6 +276,8 @@ class SurveyResponse(models.Model):
         ordering = ["-submitted_at", "-id"]
         verbose_name = _("survey response")
         verbose_name_plural = _("survey responses")
+        # The results reports (CSAT and SLA compliance by team, customer, owner; the dashboard's figures).
+        permissions = [("view_reports", _("Can view the results reports"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(**{f"{name}__gte": SCORE_MIN, f"{name}__lte": SCORE_MAX}),

@@ -1,7 +1,7 @@
 """The managers' report page: CSAT and SLA compliance by priority, type, customer, owner and month.
 
-Gate: ``toolkit.view_exportlog``, a permission only the manager and admin roles hold (migration
-toolkit/0002_roles); engineers get 403. The report is about the team's results, not about one ticket.
+Gate: ``evaluation.view_reports``, a permission only the manager and admin roles hold (toolkit/roles.py);
+engineers get 403. The report is about the team's results, not about one ticket.
 """
 
 from django import forms
@@ -18,7 +18,7 @@ from toolkit.periods import months_back
 
 from . import aggregates
 
-REPORT_PERMISSION = "toolkit.view_exportlog"
+REPORT_PERMISSION = "evaluation.view_reports"
 DEFAULT_MONTHS = 6
 CHART_ROWS = 15  # customers and owners: the chart shows the busiest 15, the table all of them
 DATE_INPUT = forms.DateInput(

@@ -7,7 +7,6 @@ from urllib.parse import urlparse
 
 import pytest
 from django.apps import apps as django_apps
-from django.contrib.auth.management import create_permissions
 
 from tests.factories import UserFactory
 
@@ -90,43 +89,13 @@ def _chinese_by_default(settings):
 
 
 def restore_migration_data():
-    """Rows the data migrations made (role groups and their permissions, SLA defaults, the calendar).
+    """Rows the data migration toolkit/0004_sla_defaults made: the SLA defaults and the calendar row.
 
     transactional_db (and live_server) end every test with a flush that empties them; later tests
-    rely on them, so they are put back.
+    rely on them, so they are put back. (The flush's post_migrate signal recreates the role groups
+    with their permissions: toolkit/roles.py's sync_roles.)
     """
-    roles = importlib.import_module("toolkit.migrations.0002_roles")
-    defaults = importlib.import_module("toolkit.migrations.0004_sla_defaults")
-    for app_config in django_apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
-    roles.grant(django_apps, roles.ROLES)
-    Group = django_apps.get_model("auth", "Group")
-    Permission = django_apps.get_model("auth", "Permission")
-    for name, codenames in (("admin", defaults.ADMIN), ("manager", defaults.MANAGER)):
-        Group.objects.get(name=name).permissions.add(
-            *Permission.objects.filter(content_type__app_label="toolkit", codename__in=codenames)
-        )
-    SlaPolicy = django_apps.get_model("toolkit", "SlaPolicy")
-    for priority, response, resolution, clock, repeat in defaults.DEFAULTS:
-        SlaPolicy.objects.get_or_create(
-            priority=priority,
-            defaults={
-                "first_response_minutes": response,
-                "resolution_minutes": resolution,
-                "clock": clock,
-                "breach_repeat_minutes": repeat,
-            },
-        )
-    django_apps.get_model("toolkit", "BusinessCalendar").objects.get_or_create(pk=1)
-    for app_config in django_apps.get_app_configs():
-        # Each chapter's app grants its own permissions to the roles in a migration named 0002_roles.
-        if app_config.name == "toolkit":
-            continue
-        try:
-            grants = importlib.import_module(f"{app_config.name}.migrations.0002_roles")
-        except ModuleNotFoundError:
-            continue
-        grants.grant(django_apps, None)
+    importlib.import_module("toolkit.migrations.0004_sla_defaults").create(django_apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -1,25 +1,11 @@
-"""Admins unlock locked-out accounts (django-axes' access attempts: delete the row) and remove a lost
-authenticator app or backup codes (django-otp's devices: delete the device)."""
+"""Gave admins the unlocking of locked-out accounts (django-axes) and the removal of lost second
+factors (django-otp devices).
+
+Kept as history: the grants are now rows of toolkit/roles.py's ROLE_PERMISSIONS, which
+sync_roles applies after every migrate (post_migrate). Other migrations depend on this one.
+"""
 
 from django.db import migrations
-
-from toolkit.roles import grant_app_permissions, revoke_app_permissions
-
-GRANTS = {
-    "axes": ["view_accessattempt", "delete_accessattempt", "view_accesslog", "view_accessfailurelog"],
-    "otp_totp": ["view_totpdevice", "delete_totpdevice"],
-    "otp_static": ["view_staticdevice", "delete_staticdevice"],
-}
-
-
-def grant(apps, schema_editor):
-    for app_label, codenames in GRANTS.items():
-        grant_app_permissions(apps, app_label, {"admin": codenames})
-
-
-def revoke(apps, schema_editor):
-    for app_label in GRANTS:
-        revoke_app_permissions(apps, app_label, ["admin"])
 
 
 class Migration(migrations.Migration):
@@ -30,4 +16,4 @@ class Migration(migrations.Migration):
         ("otp_static", "0003_add_timestamps"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = []

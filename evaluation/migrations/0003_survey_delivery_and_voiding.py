@@ -4,24 +4,14 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from toolkit.roles import grant_app_permissions
-
-# Managers and admins may void or replace anyone's pending link; engineers only on tickets they own.
-ROLES = {"manager": ["void_survey"], "admin": ["void_survey"]}
+# void_survey (managers and admins may void or replace anyone's pending link; engineers only on
+# tickets they own) is granted by toolkit/roles.py's table, synced after every migrate.
 
 
 def forwards(apps, schema_editor):
     # Links made before delivery was recorded: those without an address were shown to staff.
     Survey = apps.get_model("evaluation", "Survey")
     Survey.objects.filter(sent_to="").update(delivery="shown")
-    grant_app_permissions(apps, "evaluation", ROLES)
-
-
-def backwards(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group in Group.objects.filter(name__in=ROLES):
-        group.permissions.remove(*Permission.objects.filter(content_type__app_label="evaluation", codename="void_survey"))
 
 
 class Migration(migrations.Migration):
@@ -56,5 +46,5 @@ class Migration(migrations.Migration):
             name='voided_by',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='voided by'),
         ),
-        migrations.RunPython(forwards, backwards),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
     ]

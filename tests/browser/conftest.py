@@ -12,8 +12,9 @@ Three things here are easy to get wrong:
 * Because the loop keeps running as long as the session-scoped browser lives, the browser tests are
   moved to the very end of the run (``pytest_collection_modifyitems`` below); no other test ever
   runs with a running loop or with the variable set.
-* live_server means transactional_db: every test ends with a flush, which also deletes the role
-  groups that migration toolkit/0002_roles created. ``_roles`` puts them back before each test.
+* live_server means transactional_db: every test ends with a flush, which also deletes the SLA
+  defaults that migration toolkit/0004_sla_defaults made. ``_migration_data`` puts them back before
+  each test (the role groups come back by themselves: the flush's post_migrate runs sync_roles).
 """
 
 import os
@@ -81,9 +82,9 @@ def browser():
 
 
 @pytest.fixture(autouse=True)
-def _roles(transactional_db):
-    """Recreate the role groups, their permissions and the SLA defaults the migrations made (a flush
-    before this test may have emptied them)."""
+def _migration_data(transactional_db):
+    """Recreate the SLA defaults and the calendar row the migrations made (a flush before this test may
+    have emptied them)."""
     restore_migration_data()
 
 

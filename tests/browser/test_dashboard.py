@@ -10,7 +10,6 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from evaluation.models import Survey, SurveyResponse
-from tests.conftest import restore_migration_data
 from toolkit.choices import Stage
 from toolkit.models import Ticket
 
@@ -29,9 +28,7 @@ CHARTS = [
 
 
 def _seed(tickets):
-    """seed_demo's generated tickets (and its chapters' demo data, which need every app's role grants:
-    the browser conftest restores only the core roles after a flush)."""
-    restore_migration_data()
+    """seed_demo's generated tickets and its chapters' demo data."""
     call_command("seed_demo", "--tickets", str(tickets), "--no-history", stdout=io.StringIO())
 
 

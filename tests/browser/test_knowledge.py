@@ -5,19 +5,11 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.conftest import restore_migration_data
 from tests.factories import TicketFactory
 from tests.knowledge.factories import make_article
 from toolkit.choices import Stage
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _chapter_permissions(_roles):
-    """The browser conftest's _roles restores the core roles only; after an earlier browser test's flush
-    the chapters' grants (knowledge.publish_article, …) are gone until the whole set is restored."""
-    restore_migration_data()
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""SPEC's default SLA policies, the business calendar row, and the admins' permissions on them."""
+"""SPEC's default SLA policies and the business calendar row.
+
+The roles' permissions on them, once granted here too, are rows of toolkit/roles.py's table now.
+"""
 
 from django.db import migrations
 
@@ -10,23 +13,9 @@ DEFAULTS = [
     ("P2", 4 * 60, 3 * DAY, "business", 4 * 60),
     ("P3", DAY, 10 * DAY, "business", DAY),
 ]
-ADMIN = [
-    "view_slapolicy", "change_slapolicy",
-    "view_businesscalendar", "change_businesscalendar",
-    "view_calendarday", "add_calendarday", "change_calendarday", "delete_calendarday",
-    "view_chatwebhook", "add_chatwebhook", "change_chatwebhook", "delete_chatwebhook",
-    "view_delivery", "view_reminder",
-]
-MANAGER = ["view_slapolicy", "view_businesscalendar", "view_calendarday"]
 
 
 def create(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
     SlaPolicy = apps.get_model("toolkit", "SlaPolicy")
     for priority, response, resolution, clock, repeat in DEFAULTS:
         SlaPolicy.objects.get_or_create(
@@ -39,12 +28,6 @@ def create(apps, schema_editor):
             },
         )
     apps.get_model("toolkit", "BusinessCalendar").objects.get_or_create(pk=1)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in (("admin", ADMIN), ("manager", MANAGER)):
-        group = Group.objects.filter(name=name).first()
-        if group:
-            group.permissions.add(*Permission.objects.filter(content_type__app_label="toolkit", codename__in=codenames))
 
 
 class Migration(migrations.Migration):

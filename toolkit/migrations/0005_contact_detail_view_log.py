@@ -39,22 +39,8 @@ def drop_triggers(apps, schema_editor):
     schema_editor.execute("DROP FUNCTION IF EXISTS toolkit_audit_append_only()")
 
 
-# Who saw which customer's contact details: for those who may see them themselves.
-AUDIT_READERS = {"manager": ["view_contactdetailview"], "admin": ["view_contactdetailview"]}
-
-
-def grant_readers(apps, schema_editor):
-    from toolkit.roles import grant_app_permissions
-
-    grant_app_permissions(apps, "toolkit", AUDIT_READERS)
-
-
-def revoke_readers(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permissions = Permission.objects.filter(content_type__app_label="toolkit", codename="view_contactdetailview")
-    for group in Group.objects.filter(name__in=AUDIT_READERS):
-        group.permissions.remove(*permissions)
+# Who saw which customer's contact details is for those who may see them themselves: the grant of
+# view_contactdetailview to managers and admins is a row of toolkit/roles.py's table.
 
 
 class Migration(migrations.Migration):
@@ -83,5 +69,4 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(create_triggers, drop_triggers),
-        migrations.RunPython(grant_readers, revoke_readers),
     ]
