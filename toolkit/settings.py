@@ -177,9 +177,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The folders are made when the Celery app is first configured (toolkit/celery.py), not here.
     BROKER_DIR = BASE_DIR / ".broker"
-    for _folder in ("queue", "processed", "control"):
-        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # One folder for both directions: whoever publishes writes where the worker reads.
         "data_folder_in": str(BROKER_DIR / "queue"),

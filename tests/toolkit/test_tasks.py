@@ -36,8 +36,11 @@ def _celery_settings(**environment) -> dict:
     """CELERY_* as a fresh process sees them with these environment variables (settings read env once)."""
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
     env.update(DJANGO_DEBUG="true", DJANGO_SETTINGS_MODULE="toolkit.settings", **environment)
+    # The Celery app is configured too, as in a worker or a web process sending a task: the broker's
+    # folders are made then (toolkit/celery.py), not when the settings are imported.
     code = (
         "import json, django; django.setup(); from django.conf import settings; "
+        "from toolkit.celery import app; app.conf.broker_url; "
         "print(json.dumps({'broker': settings.CELERY_BROKER_URL, "
         "'options': settings.CELERY_BROKER_TRANSPORT_OPTIONS}))"
     )
