@@ -35,7 +35,11 @@ class Command(BaseCommand):
         with open(locale_dir / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             call_command(
-                "makemessages", locale=["zh_Hans", "en"], ignore_patterns=IGNORED, no_location=True, verbosity=0
+                "makemessages",
+                locale=["zh_Hans", "en"],
+                ignore_patterns=IGNORED,
+                no_location=True,
+                verbosity=0,
             )
             catalogue = polib.pofile(str(locale_dir / "zh_Hans/LC_MESSAGES/django.po"))
             for entry in catalogue:
