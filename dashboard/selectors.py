@@ -97,7 +97,7 @@ def month_counts(*, start: date, end: date) -> dict:
         )
         .order_by()
     )
-    counts = {month: {"total": 0, "breached": 0, "closed": 0} for month in buckets.months}
+    counts = {month: {"total": 0, "breached": 0, "closed": 0} for month in buckets.months or []}
     for row in rows:
         counts[buckets.month(row["month"])] = {name: row[name] for name in ("total", "breached", "closed")}
     return counts
@@ -111,7 +111,8 @@ def recent_counts(*, since: date) -> tuple[dict, dict]:
         .annotate(count=Count("pk"))
         .order_by()
     )
-    by_type, by_customer = {}, {}
+    by_type: dict[str, int] = {}
+    by_customer: dict[int, int] = {}
     for row in rows:
         by_type[row["problem_type"]] = by_type.get(row["problem_type"], 0) + row["count"]
         by_customer[row["customer_id"]] = by_customer.get(row["customer_id"], 0) + row["count"]

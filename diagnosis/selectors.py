@@ -3,8 +3,10 @@
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import cast
 
-from django.db.models import Q
+from django.db.models import Field, Q
+from django.utils.functional import Promise
 
 from toolkit.choices import SlaTargetKind
 from toolkit.models import BusinessCalendar, Ticket, TicketSla
@@ -116,13 +118,13 @@ COMPARED_FIELDS = [
 
 @dataclass
 class FieldComparison:
-    label: str
+    label: str | Promise  # the field's verbose name, translated when shown
     shared: str | None
     values: list[tuple[str, int]]
 
 
 def _display(ticket: Ticket, field_name: str, viewer=None) -> str:
-    field = Ticket._meta.get_field(field_name)
+    field = cast(Field, Ticket._meta.get_field(field_name))
     if field.choices:
         return getattr(ticket, f"get_{field_name}_display")()
     value = getattr(ticket, field_name)
@@ -143,7 +145,7 @@ def incident_comparison(children, viewer=None) -> list[FieldComparison]:
     rows = []
     for name in COMPARED_FIELDS:
         counts = Counter(_display(ticket, name, viewer) for ticket in children)
-        label = Ticket._meta.get_field(name).verbose_name
+        label = cast(Field, Ticket._meta.get_field(name)).verbose_name
         shared = next(iter(counts)) if len(counts) == 1 else None
         rows.append(FieldComparison(label=label, shared=shared, values=counts.most_common()))
     return rows

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from toolkit import languages
 from toolkit.choices import Stage
+from toolkit.history import save_with_history
 from toolkit.models import StageChange, Ticket
 from toolkit.services import ticket_change_stage
 
@@ -102,8 +103,7 @@ def follow_up_update(*, follow_up: FollowUp, by, due_at, assignee) -> FollowUp:
         follow_up.reminded_at = None  # a new due time is reminded again
     follow_up.due_at = due_at
     follow_up.assignee = assignee
-    follow_up._history_user = by
-    follow_up.save()
+    save_with_history(follow_up, by=by)
     return follow_up
 
 
@@ -113,8 +113,7 @@ def follow_up_done(*, follow_up: FollowUp, by, outcome: str, done_at=None) -> Fo
         raise ValidationError({"outcome": _("Write what the customer said.")})
     follow_up.done_at = done_at or timezone.now()
     follow_up.outcome = outcome
-    follow_up._history_user = by
-    follow_up.save()
+    save_with_history(follow_up, by=by)
     return follow_up
 
 
@@ -180,8 +179,7 @@ def action_create(*, by, ticket=None, description: str, owner, due_date=None, st
     )
     if status == ActionStatus.DONE:
         action.done_at = timezone.now()
-    action._history_user = by
-    action.save()
+    save_with_history(action, by=by)
     return action
 
 
@@ -196,8 +194,7 @@ def action_update(
     elif status != ActionStatus.DONE:
         action.done_at = None
     action.status = status
-    action._history_user = by
-    action.save()
+    save_with_history(action, by=by)
     return action
 
 
@@ -206,8 +203,7 @@ def action_done(*, action: ImprovementAction, by) -> ImprovementAction:
         return action
     action.status = ActionStatus.DONE
     action.done_at = timezone.now()
-    action._history_user = by
-    action.save()
+    save_with_history(action, by=by)
     return action
 
 

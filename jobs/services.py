@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # What runs each kind: a function taking the claimed job. It writes its effects in one transaction that
 # starts with job_lock_running(job) and ends with job_finish(job, ...), or calls job_fail(job, ...).
-RUNNERS = {
+RUNNERS: dict[str, str] = {
     JobKind.TICKET_IMPORT: "diagnosis.imports.import_job_run",
 }
 # A job still queued after this long lost its message (broker down at the time, queue purged): queue again.

@@ -7,7 +7,7 @@ Ranking happens in the database (``knowledge.textsearch``); Python only loads th
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from toolkit import chapters
@@ -74,7 +74,7 @@ class RankedArticles:
     def __init__(self, terms, where: str, params: list, *, first: slice):
         self.terms, self.where, self.params = terms, where, params
         self.first = first
-        self._hits = None
+        self._hits: textsearch.Hits | None = None
         self.capped = False
 
     def _search(self, window: slice):
@@ -88,21 +88,23 @@ class RankedArticles:
         )
 
     def count(self) -> int:
-        if self._hits is None:
-            self._hits = self._search(self.first)
-            if not self._hits.rows and self.first.start > 0:
+        hits = self._hits
+        if hits is None:
+            hits = self._search(self.first)
+            if not hits.rows and self.first.start > 0:
                 # Past the end: the window count came back empty; ask from the start.
-                self._hits = self._search(slice(0, self.first.stop - self.first.start))
+                hits = self._search(slice(0, self.first.stop - self.first.start))
                 self.first = slice(0, self.first.stop - self.first.start)
-            self.capped = self._hits.capped
-        return self._hits.count
+            self._hits = hits
+            self.capped = hits.capped
+        return hits.count
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, window: slice) -> list[Article]:
         self.count()
-        hits = self._hits if window == self.first else self._search(window)
+        hits = self._hits if window == self.first and self._hits is not None else self._search(window)
         articles = _with_tags(Article.objects.filter(pk__in=[row[0] for row in hits.rows])).in_bulk()
         ordered = []
         for pk, title_hits, term_hits, relevance in hits.rows:
@@ -133,7 +135,8 @@ def article_page(*, q: str = "", type: str = "", tag: str = "", status: str = ""
         ranked = RankedArticles(
             terms, where, params, first=slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE)
         )
-        result = Paginator(ranked, PAGE_SIZE).get_page(number)
+        # RankedArticles is the count() and slice access Paginator uses, not the whole Sequence protocol.
+        result: Page[Article] = Paginator(ranked, PAGE_SIZE).get_page(number)  # type: ignore[arg-type]
         result.capped = ranked.capped
         words = textsearch.needles(q)
         for article in result:
@@ -342,7 +345,7 @@ def reuse_by_month(*, start: date, end: date) -> dict:
         .annotate(count=Count("pk"))
         .order_by()
     )
-    counts = {month: {"links": 0, "with_article": 0} for month in tickets.months}
+    counts = {month: {"links": 0, "with_article": 0} for month in tickets.months or []}
     for row in with_article:
         counts[tickets.month(row["month"])]["with_article"] = row["count"]
     for row in made:

@@ -1,6 +1,8 @@
 """Reads for chapter 2. Ranking happens in SQL with the same formula as RequirementItem.score."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -127,7 +129,7 @@ def with_requirements_total(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return queryset.annotate(ev_requirements_total=_count_subquery(wanted_items()))
 
 
-def _panel_counts(ticket: Ticket) -> dict:
+def _panel_counts(ticket: Ticket) -> Mapping[str, Any]:
     items = RequirementItem.objects.all()
     people = Stakeholder.objects.all()
     return (

@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from toolkit.history import save_with_history
+from toolkit.history import delete_with_history, save_with_history
 from toolkit.models import Ticket
 
 from .models import ConfirmationStatus, RequirementItem, Stakeholder
@@ -58,9 +58,7 @@ def confirmations_reset(*, ticket: Ticket, reason: str, by) -> int:
         stakeholder.status = ConfirmationStatus.PENDING
         stakeholder.reset_reason = reason[:300]
         stakeholder.reset_at = now
-        stakeholder._history_user = by
-        stakeholder._change_reason = reason[:100]
-        stakeholder.save()
+        save_with_history(stakeholder, by=by, reason=reason[:100])
         count += 1
     return count
 
@@ -106,9 +104,7 @@ def requirement_item_delete(*, item: RequirementItem, by) -> None:
     _ensure_open(item.ticket)
     ticket = item.ticket
     reason = _("Requirement “%(summary)s” deleted.") % {"summary": item.summary}
-    item._history_user = by
-    item._change_reason = reason
-    item.delete()
+    delete_with_history(item, by=by, reason=reason)
     confirmations_reset(ticket=ticket, reason=reason, by=by)
 
 
@@ -147,16 +143,14 @@ def stakeholder_add(*, ticket: Ticket, name: str, department: str = "", user=Non
         ticket=ticket, name=(name or "").strip(), department=(department or "").strip(), user=user
     )
     stakeholder.full_clean()
-    stakeholder._history_user = by
-    stakeholder.save()
+    save_with_history(stakeholder, by=by)
     return stakeholder
 
 
 @transaction.atomic
 def stakeholder_remove(*, stakeholder: Stakeholder, by) -> None:
     _ensure_open(stakeholder.ticket)
-    stakeholder._history_user = by
-    stakeholder.delete()
+    delete_with_history(stakeholder, by=by)
 
 
 @transaction.atomic
@@ -175,6 +169,5 @@ def stakeholder_respond(*, stakeholder: Stakeholder, status: str, comment: str =
     stakeholder.comment = comment
     stakeholder.responded_at = timezone.now()
     stakeholder.responded_by = by
-    stakeholder._history_user = by
-    stakeholder.save()
+    save_with_history(stakeholder, by=by)
     return stakeholder

@@ -3,6 +3,7 @@ the export rank options the same way; the matrices are built in one pass over ro
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     BigIntegerField,
@@ -23,6 +24,9 @@ from django.db.models.functions import Coalesce
 
 from toolkit import chapters
 from toolkit.models import Ticket
+
+if TYPE_CHECKING:  # django-stubs (a dev tool): a model instance carrying annotate()'s extra attributes
+    from django_stubs_ext import WithAnnotations
 
 from .models import (
     WEIGHT_TOTAL,
@@ -53,7 +57,12 @@ def requirements_of(ticket: Ticket) -> QuerySet:
     return chapters.provided("ranked_requirements")(ticket)
 
 
-def options_ranked(ticket: Ticket) -> QuerySet[SolutionOption]:
+class RankAnnotations(TypedDict):
+    weighted_sum: int
+    scored_count: int
+
+
+def options_ranked(ticket: Ticket) -> "QuerySet[WithAnnotations[SolutionOption, RankAnnotations]]":
     """The ticket's options best first, each with ``weighted_sum`` (Σ score × weight) and ``scored_count``.
 
     One query: scores join their criterion for the weight; an option without scores sums to 0.

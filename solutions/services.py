@@ -15,6 +15,7 @@ Rules enforced here (and shown as form errors by the views):
 """
 
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from toolkit.choices import Stage
-from toolkit.history import save_with_history
+from toolkit.history import delete_with_history, save_with_history
 from toolkit.models import Ticket
 from toolkit.services import ticket_change_stage
 
@@ -154,8 +155,7 @@ def option_delete(*, option: SolutionOption, by) -> None:
     if design.chosen_option_id == option.pk:
         design.chosen_option = None
         save_with_history(design, by=by, reason="chosen option deleted")
-    option._history_user = by
-    option.delete()
+    delete_with_history(option, by=by)
     _authored(option.ticket, by)
 
 
@@ -224,7 +224,7 @@ def criteria_replace(*, ticket: Ticket, rows: list[dict], by) -> list[Criterion]
         Criterion.objects.filter(pk__in=gone).delete()
     saved = []
     for position, (row, name) in enumerate(zip(rows, names, strict=True)):
-        criterion = existing.get(row.get("id")) or Criterion(ticket=ticket)
+        criterion = (row.get("id") and existing.get(row["id"])) or Criterion(ticket=ticket)
         if criterion.key and name in _default_names(criterion.key):
             criterion.name = ""
         else:
@@ -324,8 +324,7 @@ def risk_update(*, risk: Risk, by, **changes) -> Risk:
 @transaction.atomic
 def risk_delete(*, risk: Risk, by) -> None:
     _locked_design(risk.ticket, for_edit=False)
-    risk._history_user = by
-    risk.delete()
+    delete_with_history(risk, by=by)
 
 
 @transaction.atomic
@@ -357,7 +356,7 @@ def design_submit(*, ticket: Ticket, by) -> SolutionDesign:
     elif complete and design.chosen_option_id not in complete:
         errors.append(
             _("Score the chosen option (%(label)s) on every criterion.")
-            % {"label": design.chosen_option.display_label}
+            % {"label": cast(SolutionOption, design.chosen_option).display_label}
         )
     if errors:
         raise ValidationError(errors)
@@ -405,7 +404,7 @@ def design_approve(*, ticket: Ticket, by, comment: str = "") -> SolutionDesign:
     if ticket.stage != Stage.IMPLEMENTATION:
         with translation.override(settings.LANGUAGE_CODE):
             reason = _("Solution approved: %(comment)s") % {
-                "comment": comment or design.chosen_option.display_label
+                "comment": comment or cast(SolutionOption, design.chosen_option).display_label
             }
         ticket_change_stage(
             ticket=ticket, to_stage=Stage.IMPLEMENTATION, reason=reason[:500], by=by, chapter_step=True

@@ -2,16 +2,18 @@
 
 import re
 from datetime import date
+from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import permissions, sla
 from .choices import STAGE_SEQUENCE, Stage
 from .db import retry_on_conflict
+from .history import save_with_history
 from .models import Clarification, Contact, Customer, StageChange, Ticket, TicketNumberSequence
 from .privacy import can_see_contact_details, mask_free_text
 
@@ -70,6 +72,8 @@ def ticket_numbers_reserve(*, day: date, count: int = 1) -> list[str]:
 def ticket_number_claim(*, number: str) -> None:
     """Keep an imported number and move the day's sequence past it so it is never handed out again."""
     match = TICKET_NUMBER_RE.match(number)
+    if match is None:
+        raise ValueError(f"Not a ticket number: {number!r}")
     day = date(int(match["day"][:4]), int(match["day"][4:6]), int(match["day"][6:]))
     TicketNumberSequence.objects.get_or_create(day=day)
     sequence = TicketNumberSequence.objects.select_for_update().get(day=day)
@@ -141,8 +145,7 @@ def ticket_create(*, recorded_by, number: str = "", by=None, **fields) -> Ticket
     else:
         [number] = ticket_numbers_reserve(day=timezone.localdate(recorded_at))
     ticket = Ticket(number=number, recorded_by=recorded_by, recorded_at=recorded_at, **fields)
-    ticket._history_user = by or recorded_by
-    ticket.save()
+    save_with_history(ticket, by=by or recorded_by)
     sla.sla_start(ticket)
     return ticket
 
@@ -168,7 +171,7 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
             if name in changes and changes[name] != old and holds_contact_data:
                 raise PermissionDenied(
                     _("Only those who may see the customer's contact details can change “%(field)s”.")
-                    % {"field": Ticket._meta.get_field(name).verbose_name}
+                    % {"field": cast(Field, Ticket._meta.get_field(name)).verbose_name}
                 )
     if "owner" in changes and getattr(changes["owner"], "pk", None) != ticket.owner_id:
         permissions.ensure_can_assign(by, ticket, changes["owner"])
@@ -183,9 +186,8 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
         suggested_priority=ticket.suggested_priority,
         reason=ticket.priority_override_reason,
     )
-    ticket._history_user = by
     # Only the edited fields: the SLA columns are the engine's, and may have moved since the form loaded.
-    ticket.save(update_fields=[*changes, "updated_at"])
+    save_with_history(ticket, by=by, update_fields=[*changes, "updated_at"])
     sla.sla_record_response(ticket)
     if ticket.priority != priority_before:
         sla.sla_recompute(ticket)
@@ -204,11 +206,11 @@ def allowed_next_stages(stage: str) -> list[str]:
     return [*work, Stage.ON_HOLD, Stage.CANCELLED]
 
 
-def forward_stages(stage: str) -> list[str]:
+def forward_stages(stage: str) -> list[Stage]:
     """The work stages after this one (what a "start the next stage" button may offer)."""
     if stage not in STAGE_SEQUENCE:
         return []
-    return STAGE_SEQUENCE[STAGE_SEQUENCE.index(stage) + 1 :]
+    return STAGE_SEQUENCE[STAGE_SEQUENCE.index(Stage(stage)) + 1 :]
 
 
 def stages_allowed_to(*, user, ticket: Ticket, stages: list[str]) -> list[str]:
@@ -243,9 +245,7 @@ def ticket_change_stage(
         ticket=ticket, from_stage=ticket.stage, to_stage=to_stage, reason=reason, changed_by=by
     )
     ticket.stage = to_stage
-    ticket._history_user = by
-    ticket._change_reason = reason
-    ticket.save(update_fields=["stage", "updated_at"])
+    save_with_history(ticket, by=by, reason=reason, update_fields=["stage", "updated_at"])
     sla.sla_record_response(ticket, at=change.changed_at)
     sla.sla_on_stage_change(ticket, from_stage=change.from_stage, to_stage=to_stage, at=change.changed_at)
     return change
@@ -281,6 +281,5 @@ def ticket_link_parent(*, ticket: Ticket, parent: Ticket | None, by) -> Ticket:
                 {"parent": _("This ticket is a parent incident; it cannot be grouped under another.")}
             )
     ticket.parent = parent
-    ticket._history_user = by
-    ticket.save(update_fields=["parent", "updated_at"])
+    save_with_history(ticket, by=by, update_fields=["parent", "updated_at"])
     return ticket

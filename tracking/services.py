@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from toolkit.choices import Stage
-from toolkit.history import save_with_history
+from toolkit.history import delete_with_history, save_with_history
 from toolkit.models import Ticket
 from toolkit.services import ticket_change_stage
 
@@ -61,7 +61,8 @@ def _cycle_through(task: Task, predecessor: Task) -> bool:
     if task.pk is None:
         return False
     links = dict(Task.objects.filter(ticket_id=task.ticket_id).values_list("pk", "predecessor_id"))
-    current, seen = predecessor.pk, set()
+    current: int | None = predecessor.pk
+    seen: set[int] = set()
     while current is not None and current not in seen:
         if current == task.pk:
             return True
@@ -162,8 +163,7 @@ def task_update(*, task: Task, by, today: date | None = None, **changes) -> Task
 @transaction.atomic
 def task_delete(*, task: Task, by) -> None:
     """Delete a task; its successors lose their predecessor (they stay in the plan)."""
-    task._history_user = by
-    task.delete()
+    delete_with_history(task, by=by)
 
 
 @transaction.atomic

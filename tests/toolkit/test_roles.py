@@ -54,7 +54,9 @@ def test_sync_puts_back_a_missing_group_adds_missing_and_removes_extra_permissio
 @pytest.mark.django_db
 def test_a_sync_of_some_apps_leaves_the_other_apps_alone():
     engineer = Group.objects.get(name="engineer")
-    engineer.permissions.remove(*Permission.objects.filter(content_type__app_label__in=["toolkit", "tracking"]))
+    engineer.permissions.remove(
+        *Permission.objects.filter(content_type__app_label__in=["toolkit", "tracking"])
+    )
 
     sync_roles(app_labels=["tracking"])
 
