@@ -5,8 +5,9 @@ from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row,
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 from django.urls import reverse_lazy
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from toolkit import permissions, roles
@@ -23,7 +24,6 @@ from toolkit.services import (
     validate_priority_override,
 )
 
-from .imports import RowsAre
 from .services import suggest_priority
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M")
@@ -42,8 +42,12 @@ class OwnerChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-def _priority_help():
+def _priority_help() -> str:
     return " · ".join(f"{p}: {PRIORITY_HELP[p]}" for p in Priority)
+
+
+# Joined when a form is shown, in that request's language; a class attribute is built once at import.
+priority_help = lazy(_priority_help, str)
 
 
 class TicketFieldsMixin:
@@ -104,7 +108,7 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
         label=_("Priority"),
         choices=[("", _("Use the suggestion")), *Priority.choices],
         required=False,
-        help_text=_priority_help(),
+        help_text=priority_help(),
     )
 
     class Meta:
@@ -222,7 +226,7 @@ class TicketEditForm(TicketFieldsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self._limit_owner(user)
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        self.fields["priority"].help_text = _priority_help()
+        self.fields["priority"].help_text = priority_help()
         if user is None or not can_see_contact_details(user, self.instance):
             self._mask_contact_details()
         self.helper = FormHelper()
@@ -330,6 +334,14 @@ class LinkParentForm(forms.Form):
 class SavedFilterForm(forms.Form):
     name = forms.CharField(label=_("Name of this view"), max_length=80)
     query_string = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+
+
+class RowsAre(TextChoices):
+    """How the importer says rows without a stage cell should be treated (diagnosis.imports)."""
+
+    AUTO = "auto", _("Decide per row: closed history if recorded long ago, open otherwise")
+    OPEN = "open", _("Open tickets: their SLA clocks run from the recorded time")
+    HISTORY = "history", _("Closed history: saved closed, no SLA reminders")
 
 
 class ImportForm(forms.Form):

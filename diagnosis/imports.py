@@ -3,48 +3,70 @@
 The page checks the upload's size at once (bytes, unpacked size, the sheets' declared dimensions: no row
 is parsed in the web request) and hands the file to a background job (jobs/). The job reads at most
 TICKET_IMPORT_MAX_ROWS rows below the header — openpyxl is never asked for more, whatever the file
-claims — validates every row, collecting every problem with its Excel row number, and only when the
-whole file is clean saves the tickets, all in one transaction: a file is imported completely or not at
-all.
+claims — and checks every row with ImportRowForm, the intake form's own fields and rules applied to a
+spreadsheet row, collecting every problem with its Excel row number. Only a file without a problem is
+saved: all of it, or none.
 
-Saving is in bulk, as the single-ticket path does per row (customers, contacts, tickets, their history,
-SLA targets, search documents): a few statements per thousand rows. Ticket numbers are reserved first,
-in their own short transaction, so intake never waits on the import for a number and never gets one
-the import uses. Rows that are closed history (the importer says so, or by default: a closed stage
-column, or recorded longer ago than the longest SLA resolution) are saved closed with their targets
-met, so they never ring a reminder.
+Saving writes what the single-ticket path writes (customers, contacts, tickets, their history, stage
+changes, SLA targets with the ticket's SLA summary, search documents) in bulk, a few statements per
+thousand rows, each thousand rows in a short transaction of its own: on SQLite, where one writer holds
+the whole database, intake then waits for a chunk at most, never for the import. All or nothing still
+holds: whatever the import creates is tagged in its history (the change reason, e.g. "import job 12"),
+and a save that fails part-way deletes what was written under its tag before it reports; an attempt
+whose worker died is cleaned up the same way by the job's next attempt. The rows were all checked first,
+so only the unexpected (the database gone, a given number taken meanwhile) gets that far.
+
+Ticket numbers are reserved first, in their own short transaction, so intake never gets one the import
+uses. Rows that are closed history (the importer says so, or by default: a closed stage column, or
+recorded longer ago than the longest SLA resolution) are saved closed with their targets met, so they
+never ring a reminder.
 """
 
+import copy
+import functools
 import logging
+import operator
 import re
 import time
 import unicodedata
+import uuid
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import TextChoices
+from django.db.models import ProtectedError, RestrictedError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import INLINE_STRING, ROW_TAG, VALUE_TAG, WorkSheetParser, _cast_number
+from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
 from jobs.models import Job, JobKind
-from jobs.services import job_create, job_fail, job_finish, job_lock_running, job_progress
-from knowledge.services import tickets_index
-from toolkit import sla
+from jobs.services import (
+    JobAlreadyFinished,
+    job_create,
+    job_fail,
+    job_finish,
+    job_lock_running,
+    job_progress,
+)
+from toolkit import chapters, sla
 from toolkit.calendar import Calendar, add_clock_minutes
-from toolkit.choices import Priority, ProblemType, Source, Stage
+from toolkit.choices import ProblemType, Source, Stage
 from toolkit.excel import FORMULA_TRIGGERS
-from toolkit.models import Contact, Customer, SlaPolicy, StageChange, Ticket, TicketNumberSequence
+from toolkit.models import Contact, Customer, SlaPolicy, StageChange, Ticket, TicketNumberSequence, TicketSla
 from toolkit.services import (
     TICKET_NUMBER_RE,
     format_ticket_number,
@@ -53,6 +75,7 @@ from toolkit.services import (
 )
 
 from .exports import COLUMNS, TO_BE_VERIFIED
+from .forms import IntakeForm, RowsAre, TicketFieldsMixin, assignable_users
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +102,12 @@ EARLIEST_YEAR = 1900
 # Beyond the document's 15 columns the import understands a stage column (the importer's own, or a
 # later export's): a closed or cancelled stage makes the row closed history.
 EXTRA_COLUMNS = {"stage": gettext_lazy("Stage")}
-# Rows per INSERT statement, and per progress report while checking rows.
+# Rows per progress report while checking rows.
 BATCH_SIZE = 1000
+# Rows per write transaction while saving: on SQLite the longest a concurrent writer (intake) waits.
+CHUNK_ROWS = 1000
+# The history change reason that tags what an import creates, so that a failed one can be undone.
+JOB_TAG = "import job {}"
 
 _DATETIME_TEXT = re.compile(
     r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
@@ -108,12 +135,6 @@ class ImportResult:
         return not self.errors
 
 
-class _CellRejected(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
 # --- text helpers -----------------------------------------------------------------------------
 
 
@@ -126,15 +147,17 @@ def _cell_text(value) -> str:
     """A cell as text: whole numbers without .0, dates to the minute, the export's formula quote removed."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%Y-%m-%d")
-    text = str(value).strip()
+    if type(value) is not str:  # most cells are text: they skip these tests
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, date):
+            return value.strftime("%Y-%m-%d")
+        value = str(value)
+    text = value.strip()
     # The export writes '=1+1 for =1+1 so that no spreadsheet runs it; undo that here.
     if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_TRIGGERS):
         text = text[1:]
@@ -251,16 +274,132 @@ def check_upload(upload) -> None:
         upload.seek(0)
 
 
+_TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
+_RUN_TAG = f"{{{SHEET_MAIN_NS}}}r"
+_DIGITS = "0123456789"
+
+
+@functools.lru_cache(maxsize=256)
+def _column_index(letters: str) -> int:
+    return column_index_from_string(letters)
+
+
+def _row_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        if not number.is_integer():
+            raise ValueError(f"{text} is not a valid row number") from None
+        return int(number)
+
+
+def _inline_text(element) -> str:
+    """An inline string's text without its formatting: the plain part, then each run's (as openpyxl)."""
+    if len(element) == 1 and element[0].tag == _TEXT_TAG:  # <is><t>text</t></is>, nearly always
+        return element[0].text or ""
+    plain = element.findtext(_TEXT_TAG)
+    runs = [run.findtext(_TEXT_TAG) or "" for run in element.iterfind(_RUN_TAG)]
+    return "".join([plain, *runs] if plain is not None else runs)
+
+
+class _ValuesParser(WorkSheetParser):
+    """openpyxl's sheet parser reading only what values_only gives: each cell's column and value.
+
+    openpyxl's own parse_cell works out a styled cell (coordinate tuple, data type, style, an object per
+    inline string) for every cell, and values_only then drops all but the value: most of the time of
+    reading a large table. The same XML is read to the same values here (data_only: a formula's cached
+    result; numbers, dates by their number format, shared and inline strings, booleans, ISO dates).
+    """
+
+    def parse(self):
+        """The rows only: what openpyxl's parse() also reads (column widths, print settings, formatting)
+        a values_only read drops."""
+        for _event, element in iterparse(self.source):
+            if element.tag == ROW_TAG:
+                yield self.parse_row(element)
+                element.clear()
+
+    def parse_row(self, row):
+        number = row.get("r")
+        self.row_counter = _row_number(number) if number is not None else self.row_counter + 1
+        self.col_counter = 0
+        return self.row_counter, [self._cell(element) for element in row]
+
+    def _cell(self, element) -> dict:
+        coordinate = element.get("r")
+        if coordinate:
+            self.col_counter = _column_index(coordinate.rstrip(_DIGITS))
+        else:
+            self.col_counter += 1
+        data_type = element.get("t", "n")
+        if data_type == "inlineStr":
+            child = element.find(INLINE_STRING)
+            value = None if child is None else _inline_text(child)
+        else:
+            value = element.findtext(VALUE_TAG) or None
+            if value is not None:
+                if data_type == "n":
+                    value = self._number(value, element.get("s"))
+                elif data_type == "s":
+                    value = self.shared_strings[int(value)]
+                elif data_type == "b":
+                    value = bool(int(value))
+                elif data_type == "d":
+                    value = from_ISO8601(value)
+                # "str" (a formula's text) and "e" (an error such as #N/A) are kept as written.
+        return {"column": self.col_counter, "value": value}
+
+    def _number(self, text: str, style: str | None):
+        value = _cast_number(text)
+        if style and int(style) in self.date_formats:
+            try:
+                return from_excel(value, self.epoch, timedelta=int(style) in self.timedelta_formats)
+            except (OverflowError, ValueError):
+                return "#VALUE!"  # openpyxl's reading of a date serial out of range
+        return value
+
+
 class _UnsizedSheet(ReadOnlyWorksheet):
-    """A read-only sheet that does not look for its size when the workbook is opened.
+    """A read-only sheet that does not look for its size when the workbook is opened, and reads values.
 
     openpyxl parses a sheet without a <dimension> element to its end for that, before any row is asked
-    for (a 1 MB file of blank numbered rows: minutes of CPU). Rows are read with explicit limits instead.
+    for (a 1 MB file of blank numbered rows: minutes of CPU). Rows are read with explicit limits instead,
+    by _ValuesParser (the import only ever asks for values).
     """
 
     def _get_size(self):
         self._min_column = self._min_row = 1
         self._max_column = self._max_row = None
+
+    def _cells_by_row(self, min_col, min_row, max_col, max_row, values_only=False):
+        """openpyxl's own, with _ValuesParser: rows from min_row to max_row (blank ones filled in), each
+        min_col to max_col wide."""
+        if not values_only:
+            yield from super()._cells_by_row(min_col, min_row, max_col, max_row, values_only)
+            return
+        empty_row = (None,) * (max_col + 1 - min_col) if max_col is not None else ()
+        counter = min_row
+        with self._get_source() as source:
+            parser = _ValuesParser(
+                source,
+                self._shared_strings,
+                data_only=True,
+                epoch=self.parent.epoch,
+                date_formats=self.parent._date_formats,
+                timedelta_formats=self.parent._timedelta_formats,
+            )
+            for number, cells in parser.parse():
+                if max_row is not None and number > max_row:
+                    for _left_out in range(counter, max_row + 1):
+                        yield empty_row
+                    return
+                while counter < number:  # rows the sheet leaves out
+                    counter += 1
+                    yield empty_row
+                if counter == number:
+                    counter += 1
+                    yield self._get_row(cells, min_col, max_col, values_only=True)
 
 
 class _WorkbookReader(ExcelReader):
@@ -374,31 +513,7 @@ def _read_upload(upload) -> list[tuple[int, dict]]:
     return rows
 
 
-# --- parsing one cell ---------------------------------------------------------------------------
-
-
-def _required_error(key: str) -> "_CellRejected":
-    return _CellRejected(_("%(column)s is required.") % {"column": _column_label(key)})
-
-
-def _required_text(key: str, value, max_length: int | None = None) -> str:
-    text = _cell_text(value)
-    if not text:
-        raise _required_error(key)
-    return _limited(key, text, max_length)
-
-
-def _optional_text(key: str, value, max_length: int | None = None) -> str:
-    return _limited(key, _cell_text(value), max_length)
-
-
-def _limited(key: str, text: str, max_length: int | None) -> str:
-    if max_length is not None and len(text) > max_length:
-        raise _CellRejected(
-            _("%(column)s is longer than %(limit)d characters.")
-            % {"column": _column_label(key), "limit": max_length}
-        )
-    return text
+# --- checking one row: the intake form's rules ------------------------------------------------------
 
 
 def _choice_lookup(choices) -> dict[str, str]:
@@ -411,70 +526,6 @@ def _choice_lookup(choices) -> dict[str, str]:
     return lookup
 
 
-def _parse_choice(key: str, value, choices, lookup: dict[str, str]) -> str:
-    text = _required_text(key, value)
-    code = lookup.get(_normalise(text))
-    if code is None:
-        raise _CellRejected(
-            _("%(column)s: “%(value)s” is not one of: %(choices)s.")
-            % {
-                "column": _column_label(key),
-                "value": _quoted(value),
-                "choices": ", ".join(str(c.label) for c in choices),
-            }
-        )
-    return code
-
-
-def _parse_priority(key: str, value) -> str:
-    """P0–P3, also written with its label (P1 高, P1 High)."""
-    text = _required_text(key, value)
-    match = _PRIORITY_TEXT.match(unicodedata.normalize("NFKC", text).upper())
-    if match is None:
-        raise _CellRejected(
-            _("%(column)s: “%(value)s” is not a priority (P0, P1, P2 or P3).")
-            % {"column": _column_label(key), "value": _quoted(value)}
-        )
-    return Priority(f"P{match['level']}").value
-
-
-def _parse_datetime(key: str, value, *, required: bool = True) -> datetime | None:
-    """A real Excel date cell or text such as 2023-10-01 14:30, 2023/10/01 14:30 or 2023-10-0114:30.
-
-    Read in the current time zone, cut to the minute, and never in the future.
-    """
-    if isinstance(value, datetime):
-        naive = value
-    else:
-        text = _cell_text(value)
-        if not text:
-            if required:
-                raise _required_error(key)
-            return None
-        match = _DATETIME_TEXT.match(unicodedata.normalize("NFKC", text))
-        try:
-            if match is None or int(match["year"]) < EARLIEST_YEAR:
-                raise ValueError(text)
-            naive = datetime(  # noqa: DTZ001 - made aware in the current time zone just below
-                *(int(match[part]) for part in ("year", "month", "day", "hour", "minute")),
-                int(match["second"] or 0),
-            )
-        except ValueError:
-            raise _CellRejected(
-                _("%(column)s: “%(value)s” is not a date and time like 2023-10-01 14:30.")
-                % {"column": _column_label(key), "value": _quoted(value)}
-            ) from None
-    moment = truncate_to_minute(naive if timezone.is_aware(naive) else timezone.make_aware(naive))
-    try:
-        validate_occurred_at(moment)  # the shared "not in the future" rule
-    except ValidationError:
-        raise _CellRejected(
-            _("%(column)s: “%(value)s” is in the future.")
-            % {"column": _column_label(key), "value": _quoted(value)}
-        ) from None
-    return moment
-
-
 def _verification_markers() -> list[str]:
     """“(待验证)” / “(to be verified)” as exported, also with full-width brackets; longest first."""
     markers = set()
@@ -483,37 +534,6 @@ def _verification_markers() -> list[str]:
             {text, unicodedata.normalize("NFKC", text), text.replace("(", "（").replace(")", "）")}
         )
     return sorted((marker.casefold() for marker in markers if marker), key=len, reverse=True)
-
-
-def _parse_judgement(key: str, value, markers: list[str]) -> tuple[str, bool]:
-    """A trailing to-be-verified marker sets the flag and is removed from the text."""
-    text = _cell_text(value)
-    unverified = False
-    for marker in markers:
-        if text.casefold().endswith(marker):
-            text, unverified = text[: -len(marker)].rstrip(), True
-            break
-    return _limited(key, text, _max_length(Ticket, "preliminary_judgement")), unverified
-
-
-def _parse_number(key: str, value) -> str:
-    text = _cell_text(value)
-    if not text:
-        return ""
-    match = TICKET_NUMBER_RE.match(text)
-    valid = match is not None
-    if valid:
-        day = match["day"]
-        try:
-            date(int(day[:4]), int(day[4:6]), int(day[6:]))
-        except ValueError:
-            valid = False
-    if not valid:
-        raise _CellRejected(
-            _("%(column)s: “%(value)s” is not a ticket number like TS-20231001-0001.")
-            % {"column": _column_label(key), "value": _quoted(value)}
-        )
-    return text
 
 
 class _UserDirectory:
@@ -527,84 +547,255 @@ class _UserDirectory:
                 if name:
                     index.setdefault(_normalise(name), []).append(user)
 
-    def find(self, key: str, value, *, default=None):
-        """The user a cell names; a blank cell gives `default`, or is an error without one."""
-        text = _cell_text(value)
-        if not text:
-            if default is None:
-                raise _required_error(key)
-            return default
+    def find(self, text: str):
         for index in self._indexes:
             users = index.get(_normalise(text), [])
             if len(users) == 1:
                 return users[0]
             if len(users) > 1:
-                raise _CellRejected(
-                    _("%(column)s: “%(value)s” matches more than one user; write the user name instead.")
-                    % {"column": _column_label(key), "value": _quoted(value)}
+                raise ValidationError("ambiguous", code="ambiguous")
+        raise ValidationError("unknown", code="unknown")
+
+
+class _PersonField(forms.Field):
+    """A person named in a cell (see _UserDirectory); with `allowed`, only those user ids."""
+
+    def __init__(self, *, people: _UserDirectory, allowed: set[int] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.people, self.allowed = people, allowed
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        user = self.people.find(value)
+        if self.allowed is not None and user.pk not in self.allowed:
+            raise ValidationError("not allowed", code="not_assignable")
+        return user
+
+
+class _CellDateTimeField(forms.DateTimeField):
+    """A real Excel date cell, or text such as 2023-10-01 14:30, 2023/10/01 14:30 or 2023-10-0114:30, read
+    in the current time zone. Nothing looser: a date without its time is refused, not read as midnight."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            naive = value
+        else:
+            match = _DATETIME_TEXT.match(unicodedata.normalize("NFKC", _cell_text(value)))
+            try:
+                if match is None or int(match["year"]) < EARLIEST_YEAR:
+                    raise ValueError(value)
+                naive = datetime(  # noqa: DTZ001 - made aware in the current time zone just below
+                    *(int(match[part]) for part in ("year", "month", "day", "hour", "minute")),
+                    int(match["second"] or 0),
                 )
-        raise _CellRejected(
-            _("%(column)s: there is no active user “%(value)s”.")
-            % {"column": _column_label(key), "value": _quoted(value)}
-        )
+            except ValueError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return naive if timezone.is_aware(naive) else timezone.make_aware(naive)
 
 
-def _max_length(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
+class _TicketNumberField(forms.CharField):
+    """A ticket number like TS-20231001-0001, of a real day; blank when the import is to give one."""
 
-
-# --- parsing one row ----------------------------------------------------------------------------
-
-
-@dataclass
-class _RowContext:
-    """What every row needs, built once per file."""
-
-    importer: object
-    users: _UserDirectory = field(default_factory=_UserDirectory)
-    sources: dict = field(default_factory=lambda: _choice_lookup(Source))
-    types: dict = field(default_factory=lambda: _choice_lookup(ProblemType))
-    stages: dict = field(default_factory=lambda: _choice_lookup(Stage))
-    markers: list = field(default_factory=_verification_markers)
-
-
-def _parse_row(cells: dict, context: _RowContext) -> tuple[dict, list[str]]:
-    """The ticket fields of one row and its problems; every cell is checked, not only the first bad one."""
-    fields, problems = {}, []
-    get = cells.get
-    parsers = {
-        "number": lambda: _parse_number("number", get("number")),
-        "customer_name": lambda: _required_text("customer", get("customer"), _max_length(Customer, "name")),
-        "contact_name": lambda: _required_text("contact", get("contact"), _max_length(Contact, "name")),
-        "contact_details": lambda: _optional_text(
-            "contact_details", get("contact_details"), _max_length(Ticket, "contact_details")
-        ),
-        "source": lambda: _parse_choice("source", get("source"), Source, context.sources),
-        "occurred_at": lambda: _parse_datetime("occurred_at", get("occurred_at")),
-        "description": lambda: _required_text("description", get("description")),
-        "error_message": lambda: _optional_text(
-            "error_message", get("error_message"), _max_length(Ticket, "error_message")
-        ),
-        "problem_type": lambda: _parse_choice(
-            "problem_type", get("problem_type"), ProblemType, context.types
-        ),
-        "priority": lambda: _parse_priority("priority", get("priority")),
-        "judgement": lambda: _parse_judgement("judgement", get("judgement"), context.markers),
-        "owner": lambda: context.users.find("owner", get("owner")),
-        "recorded_by": lambda: context.users.find(
-            "recorded_by", get("recorded_by"), default=context.importer
-        ),
-        "recorded_at": lambda: _parse_datetime("recorded_at", get("recorded_at"), required=False),
-        "stage": lambda: (
-            _parse_choice("stage", get("stage"), Stage, context.stages) if _cell_text(get("stage")) else ""
-        ),
-    }
-    for name, parse in parsers.items():
+    def validate(self, value):
+        super().validate(value)
+        if not value:
+            return
+        match = TICKET_NUMBER_RE.match(value)
         try:
-            fields[name] = parse()
-        except _CellRejected as problem:
-            problems.append(problem.message)
-    return fields, problems
+            if match is None:
+                raise ValueError(value)
+            day = match["day"]
+            date(int(day[:4]), int(day[4:6]), int(day[6:]))
+        except ValueError:
+            raise ValidationError("invalid", code="invalid") from None
+
+
+# Form field → the column it is read from.
+ROW_COLUMNS = {
+    "number": "number",
+    "customer_name": "customer",
+    "contact_name": "contact",
+    "contact_details": "contact_details",
+    "source": "source",
+    "occurred_at": "occurred_at",
+    "description": "description",
+    "error_message": "error_message",
+    "problem_type": "problem_type",
+    "priority": "priority",
+    "preliminary_judgement": "judgement",
+    "owner": "owner",
+    "recorded_by": "recorded_by",
+    "recorded_at": "recorded_at",
+    "stage": "stage",
+}
+_CHOICES = {"source": Source, "problem_type": ProblemType, "stage": Stage}
+
+
+class ImportRowForm(TicketFieldsMixin, forms.Form):
+    """One row of the table, checked by the intake form's own fields and rules.
+
+    The customer, contact, contact details, source, description, error message, type, priority and
+    judgement fields are IntakeForm's (their lengths, choices and required cells; only the priority is
+    required here, as the file carries nothing to suggest one from); the times get TicketFieldsMixin's
+    minute precision and no-future rule (services.validate_occurred_at); the owner must be someone the
+    intake form offers (an active engineer, manager or admin). Cells are first read the way people write
+    them — labels and headers in any language, real Excel dates, people by name, “(待验证)” at the end
+    of a judgement — then validated.
+
+    Built once per file and fed each row (check()): a form per row would deep-copy its fields 20,000 times.
+    Problems come back as the report words them, naming the column and quoting the cell.
+    """
+
+    def __init__(self, *, importer):
+        super().__init__(data={})
+        self.importer = importer
+        people = _UserDirectory()
+        owners = set(assignable_users().values_list("pk", flat=True))
+        intake = IntakeForm.base_fields
+
+        def shared(name, **changes):
+            field = copy.deepcopy(intake[name])
+            for attribute, value in changes.items():
+                setattr(field, attribute, value)
+            return field
+
+        self.fields = {
+            "number": _TicketNumberField(required=False),
+            "customer_name": shared("customer_name"),
+            "contact_name": shared("contact_name"),
+            "contact_details": shared("contact_details"),
+            "source": shared("source"),
+            "occurred_at": _CellDateTimeField(),
+            "description": shared("description"),
+            "error_message": shared("error_message"),
+            "problem_type": shared("problem_type"),
+            "priority": shared("priority", required=True),
+            "preliminary_judgement": shared("preliminary_judgement"),
+            "owner": _PersonField(people=people, allowed=owners),
+            "recorded_by": _PersonField(people=people, required=False),
+            "recorded_at": _CellDateTimeField(required=False),
+            "stage": forms.ChoiceField(choices=Stage.choices, required=False),
+        }
+        self.labels = {name: _column_label(key) for name, key in ROW_COLUMNS.items()}
+        self.lookups = {name: _choice_lookup(choices) for name, choices in _CHOICES.items()}
+        self.codes = {name: {} for name in (*_CHOICES, "priority")}
+        # Fields whose cleaning depends on the value alone, and values that repeat.
+        repeated = ("customer_name", "contact_name", "source", "problem_type", "priority", "owner", "stage")
+        self.remembered = {name: {} for name in (*repeated, "recorded_by")}
+        self.cleaners = {
+            name: getattr(self, f"clean_{name}") for name in self.fields if hasattr(self, f"clean_{name}")
+        }
+        self.markers = _verification_markers()
+        self.cells, self.unverified = {}, False
+
+    def check(self, cells: dict) -> tuple[dict | None, list[str]]:
+        """This row's ticket fields, or None and its problems (every cell checked, in column order)."""
+        self.cells = cells
+        data = {}
+        for name, key in ROW_COLUMNS.items():
+            value = cells.get(key)
+            data[name] = value if isinstance(value, datetime) else _cell_text(value)
+        for name, codes in self.codes.items():  # a few distinct texts per column: each read once
+            text = data[name]
+            if text not in codes:
+                codes[text] = self._code(name, text)
+            data[name] = codes[text]
+        data["preliminary_judgement"], self.unverified = self._judgement(data["preliminary_judgement"])
+        self.data, self.is_bound, self._errors = data, True, None
+        if self.is_valid():
+            return self.cleaned_data, []
+        return None, self._problems()
+
+    def _clean_fields(self):
+        """Django's own loop, lighter for 20,000 rows: the data are a row's values, not a request's, so
+        they go to each field without a bound field and widget; and a field's cleaning of a value it has
+        cleaned before is remembered (a column repeats a few customers, sources, types and people)."""
+        for name, form_field in self.fields.items():
+            value = self.data.get(name)
+            try:
+                remembered = self.remembered.get(name)
+                if remembered is None:
+                    cleaned = form_field.clean(value)
+                elif value in remembered:
+                    cleaned = remembered[value]
+                else:
+                    cleaned = remembered[value] = form_field.clean(value)
+                self.cleaned_data[name] = cleaned
+                if name in self.cleaners:
+                    self.cleaned_data[name] = self.cleaners[name]()
+            except ValidationError as error:
+                self.add_error(name, error)
+
+    def _code(self, name: str, text: str) -> str:
+        """The choice a cell means: P1 高 or P1 High is P1; a label in any language is its code. Text
+        that means none is left for the field to refuse."""
+        if name == "priority":
+            match = _PRIORITY_TEXT.match(unicodedata.normalize("NFKC", text).upper())
+            return f"P{match['level']}" if match else text
+        return self.lookups[name].get(_normalise(text), text)
+
+    def _judgement(self, text: str) -> tuple[str, bool]:
+        """A trailing to-be-verified marker sets the flag and is removed from the text."""
+        folded = text.casefold()
+        for marker in self.markers:
+            if folded.endswith(marker):
+                return text[: -len(marker)].rstrip(), True
+        return text, False
+
+    def clean_recorded_at(self):
+        """As the occurrence time: to the minute, never in the future."""
+        value = truncate_to_minute(self.cleaned_data["recorded_at"])
+        validate_occurred_at(value)
+        return value
+
+    def clean_recorded_by(self):
+        return self.cleaned_data["recorded_by"] or self.importer  # blank: the importing user
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["judgement_unverified"] = self.unverified
+        return cleaned
+
+    def _problems(self) -> list[str]:
+        errors = self.errors.as_data()
+        return [self._message(name, error) for name in self.fields for error in errors.get(name, [])]
+
+    def _message(self, name: str, error: ValidationError) -> str:
+        column = self.labels[name]
+        quoted = {"column": column, "value": _quoted(self.cells.get(ROW_COLUMNS[name]))}
+        code = error.code
+        if code == "required":
+            return _("%(column)s is required.") % {"column": column}
+        if code == "max_length":
+            return _("%(column)s is longer than %(limit)d characters.") % {
+                "column": column,
+                "limit": error.params["limit_value"],
+            }
+        if code == "invalid_choice" and name == "priority":
+            return _("%(column)s: “%(value)s” is not a priority (P0, P1, P2 or P3).") % quoted
+        if code == "invalid_choice":
+            labels = ", ".join(str(member.label) for member in _CHOICES[name])
+            return _("%(column)s: “%(value)s” is not one of: %(choices)s.") % {**quoted, "choices": labels}
+        if code == "invalid" and name == "number":
+            return _("%(column)s: “%(value)s” is not a ticket number like TS-20231001-0001.") % quoted
+        if code == "invalid":
+            return _("%(column)s: “%(value)s” is not a date and time like 2023-10-01 14:30.") % quoted
+        if code == "future":
+            return _("%(column)s: “%(value)s” is in the future.") % quoted
+        if code == "ambiguous":
+            return (
+                _("%(column)s: “%(value)s” matches more than one user; write the user name instead.") % quoted
+            )
+        if code == "unknown":
+            return _("%(column)s: there is no active user “%(value)s”.") % quoted
+        if code == "not_assignable":
+            return (
+                _("%(column)s: “%(value)s” cannot own tickets (not an engineer, manager or admin).") % quoted
+            )
+        return f"{column}: {' '.join(error.messages)}"
 
 
 def _check_numbers(parsed: list[tuple[int, dict]]) -> list[ImportProblem]:
@@ -626,11 +817,8 @@ def _check_numbers(parsed: list[tuple[int, dict]]) -> list[ImportProblem]:
         else:
             first_row[number] = row_number
     existing = set()
-    numbers = list(first_row)
-    for start in range(0, len(numbers), 500):  # stay below every database's parameter limit
-        existing.update(
-            Ticket.objects.filter(number__in=numbers[start : start + 500]).values_list("number", flat=True)
-        )
+    for chunk in _chunks(first_row):  # stay below every database's parameter limit
+        existing.update(Ticket.objects.filter(number__in=chunk).values_list("number", flat=True))
     for number in sorted(existing, key=first_row.get):
         problems.append(
             ImportProblem(
@@ -642,11 +830,12 @@ def _check_numbers(parsed: list[tuple[int, dict]]) -> list[ImportProblem]:
 
 
 def _validate(rows, *, importer, progress=None) -> tuple[list[tuple[int, dict]], list[ImportProblem]]:
-    context = _RowContext(importer=importer)
+    form = ImportRowForm(importer=importer)
     parsed, problems = [], []
     for index, (row_number, cells) in enumerate(rows, start=1):
-        fields, row_problems = _parse_row(cells, context)
-        parsed.append((row_number, fields))
+        fields, row_problems = form.check(cells)
+        if fields is not None:
+            parsed.append((row_number, fields))
         problems.extend(ImportProblem(row_number, message) for message in row_problems)
         if progress is not None and index % BATCH_SIZE == 0:
             progress(index)
@@ -656,14 +845,6 @@ def _validate(rows, *, importer, progress=None) -> tuple[list[tuple[int, dict]],
 
 
 # --- saving ---------------------------------------------------------------------------------------
-
-
-class RowsAre(TextChoices):
-    """How the importer says rows without a stage cell should be treated."""
-
-    AUTO = "auto", gettext_lazy("Decide per row: closed history if recorded long ago, open otherwise")
-    OPEN = "open", gettext_lazy("Open tickets: their SLA clocks run from the recorded time")
-    HISTORY = "history", gettext_lazy("Closed history: saved closed, no SLA reminders")
 
 
 # How many created ticket numbers the job's report lists (it also gives the count).
@@ -773,8 +954,117 @@ def _chunks(items, size=500):
         yield items[start : start + size]
 
 
-def _customers(names: set[str], *, importer) -> dict[str, Customer]:
-    """The customers these names denote, creating the missing ones (as customer_get_or_create does)."""
+def _insert_rows(model, columns: list[str], rows: list[list], *, returning: bool = False) -> list[int]:
+    """INSERT rows (values in `columns` order, prepared for the database) in as few statements as the
+    database allows; with `returning`, the new primary keys in the rows' order.
+
+    PostgreSQL copies the rows in (COPY), their keys taken from the table's sequence first; SQLite runs one
+    prepared INSERT for every row (executemany), or multi-row VALUES … RETURNING when the keys are
+    needed. Far cheaper than bulk_create, which prepares every value of every row through its field in
+    Python (and on PostgreSQL than any statement with thousands of parameters, which psycopg splits in
+    Python). Names come from the model; values are parameters or COPY data.
+    """
+    if not rows:
+        return []
+    meta, quote = model._meta, connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    names = ", ".join(quote(meta.get_field(column).column) for column in columns)
+    one_row = "({})".format(", ".join(["%s"] * len(columns)))
+    keys = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if returning:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [meta.db_table, meta.pk.column, len(rows)],
+                )
+                keys = [key for (key,) in cursor.fetchall()]
+                rows = [[key, *row] for key, row in zip(keys, rows, strict=True)]
+                names = f"{pk}, {names}"
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        elif returning:
+            size = max(1, connection.features.max_query_params // len(columns))
+            for start in range(0, len(rows), size):
+                batch = rows[start : start + size]
+                sql = "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(  # noqa: S608 - names from the model
+                    table, names, ", ".join([one_row] * len(batch)), pk
+                )
+                cursor.execute(sql, [value for row in batch for value in row])
+                keys.extend(key for (key,) in cursor.fetchall())
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {one_row}", rows)  # noqa: S608
+    return keys
+
+
+def _row_maker(model, columns: list[str]):
+    """A function turning an object into its values for `columns`: attributes as they are (the import
+    builds them with the right types), date-times adapted as Django would write them (on SQLite, text in
+    UTC; psycopg adapts them itself)."""
+    fields = [model._meta.get_field(column) for column in columns]
+    values = operator.attrgetter(*(model_field.attname for model_field in fields))
+    adapt = connection.ops.adapt_datetimefield_value
+    dates = [i for i, model_field in enumerate(fields) if model_field.get_internal_type() == "DateTimeField"]
+    if connection.vendor == "postgresql" or not dates:
+        return values
+
+    def row(obj):
+        adapted = list(values(obj))
+        for i in dates:
+            adapted[i] = adapt(adapted[i])
+        return adapted
+
+    return row
+
+
+@functools.cache
+def _init_fields(model) -> list[tuple[str, object]]:
+    """(attribute name, default) of each column; a default computed per object (now) is left to the caller."""
+    return [
+        (f.attname, None if f.has_default() and callable(f.default) else f.get_default())
+        for f in model._meta.concrete_fields
+    ]
+
+
+def _new(model, values: dict):
+    """model(**values) by attribute name, built the quick way (positional, as Django builds a loaded row):
+    an import makes tens of thousands. Fields left out take their (constant) default."""
+    return model(*[values.get(name, default) for name, default in _init_fields(model)])
+
+
+def _tagged(model, tag: str) -> list[int]:
+    """Primary keys of the rows created under `tag` (their "created" history row carries it)."""
+    created = model.history.filter(history_type="+", history_change_reason=tag)
+    return sorted(set(created.values_list("id", flat=True)))
+
+
+@dataclass
+class _Customers:
+    customers: dict = field(default_factory=dict)  # name → Customer
+    contacts: dict = field(default_factory=dict)  # (customer id, name) → Contact
+    details: dict = field(default_factory=dict)  # (customer id, name) → the first details given
+
+
+def _customers_save(plans: list[_Row], *, importer, tag: str, guard) -> _Customers:
+    """The customers and contacts the rows name, creating the missing ones (as customer_get_or_create and
+    contact_get_or_create do), in one short transaction; what it creates is tagged. Details an existing
+    contact lacks are filled in at the very end (_fill_contact_details), with the import's success."""
+    people = _Customers()
+    names = {plan.fields["customer_name"] for plan in plans}
+    with transaction.atomic():
+        guard()
+        people.customers = _customers(names, importer=importer, tag=tag)
+        for plan in plans:
+            key = (people.customers[plan.fields["customer_name"]].pk, plan.fields["contact_name"])
+            # The first row with details gives them, as a later row fills in what an earlier one lacked.
+            if not people.details.get(key):
+                people.details[key] = plan.fields["contact_details"]
+        people.contacts = _contacts(people.details, importer=importer, tag=tag)
+    return people
+
+
+def _customers(names: set[str], *, importer, tag: str) -> dict[str, Customer]:
     found = {}
     for chunk in _chunks(sorted(names)):
         found.update((customer.name, customer) for customer in Customer.objects.filter(name__in=chunk))
@@ -789,14 +1079,13 @@ def _customers(names: set[str], *, importer) -> dict[str, Customer]:
         for chunk in _chunks(missing):
             created.extend(Customer.objects.filter(name__in=chunk))
         found.update((customer.name, customer) for customer in created)
-        Customer.history.bulk_history_create(created, batch_size=BATCH_SIZE, default_user=importer)
+        Customer.history.bulk_history_create(
+            created, batch_size=BATCH_SIZE, default_user=importer, default_change_reason=tag
+        )
     return found
 
 
-def _contacts(details_by_key: dict[tuple[int, str], str], *, importer) -> dict[tuple[int, str], Contact]:
-    """The contacts for these (customer id, name) keys, creating the missing ones and filling in details
-    an existing contact still lacks (as contact_get_or_create does)."""
-
+def _contacts(details_by_key: dict[tuple[int, str], str], *, importer, tag: str) -> dict:
     def read(keys):
         found = {}
         for chunk in _chunks(sorted({customer_id for customer_id, _name in keys})):
@@ -816,128 +1105,222 @@ def _contacts(details_by_key: dict[tuple[int, str], str], *, importer) -> dict[t
         )
         created = read(set(missing))
         found.update(created)
-        Contact.history.bulk_history_create(created.values(), batch_size=BATCH_SIZE, default_user=importer)
+        Contact.history.bulk_history_create(
+            created.values(), batch_size=BATCH_SIZE, default_user=importer, default_change_reason=tag
+        )
+    return found
+
+
+class _Writer:
+    """Writes the rows' tickets chunk by chunk: everything ticket_create and sla_start write for each.
+
+    prepare() does the work that needs no database (tickets, their SLA targets and summary, history and
+    stage-change rows) before the chunk's transaction opens; write() inserts them and the search
+    documents, a handful of statements, so the transaction holds the database only that long.
+    """
+
+    TICKET_COLUMNS = [f.name for f in Ticket._meta.concrete_fields if not f.primary_key]
+    SLA_COLUMNS = [f.name for f in TicketSla._meta.concrete_fields if not f.primary_key]
+    STAGE_COLUMNS = ["ticket", "from_stage", "to_stage", "reason", "changed_by", "changed_at"]
+
+    def __init__(self, *, people: _Customers, importer, now, tag: str):
+        self.people, self.importer, self.now, self.tag = people, importer, now, tag
+        self.calendar = Calendar.load()
+        self.policies = {policy.priority: policy for policy in SlaPolicy.objects.all()}
+        self.defaults = _ticket_defaults()
+        self.ticket_row = _row_maker(Ticket, self.TICKET_COLUMNS)
+        self.sla_row = _row_maker(TicketSla, self.SLA_COLUMNS)
+        history = Ticket.history.model
+        self.history_columns = [f.name for f in history._meta.concrete_fields if not f.primary_key]
+        self.history_row = _row_maker(history, self.history_columns)
+        self.reasons = {
+            Stage.CLOSED: _("Imported as closed history."),
+            Stage.CANCELLED: _("Imported as cancelled."),
+        }
+        self.moved = _("Imported in this stage.")
+
+    def prepare(self, plans: list[_Row]) -> list[Ticket]:
+        tickets = []
+        for plan in plans:
+            fields = plan.fields
+            customer_id = self.people.customers[fields["customer_name"]].pk
+            tickets.append(
+                _new(
+                    Ticket,
+                    {
+                        **self.defaults,
+                        "number": plan.number,
+                        "customer_id": customer_id,
+                        "contact_id": self.people.contacts[(customer_id, fields["contact_name"])].pk,
+                        "contact_details": fields["contact_details"],
+                        "source": fields["source"],
+                        "occurred_at": fields["occurred_at"],
+                        "description": fields["description"],
+                        "error_message": fields["error_message"],
+                        "problem_type": fields["problem_type"],
+                        "priority": fields["priority"],
+                        "preliminary_judgement": fields["preliminary_judgement"],
+                        "judgement_unverified": fields["judgement_unverified"],
+                        "owner_id": fields["owner"].pk,
+                        "recorded_by_id": fields["recorded_by"].pk,
+                        "recorded_at": plan.recorded_at,
+                        "updated_at": self.now,
+                        "stage": plan.stage,
+                    },
+                )
+            )
+        # Targets and the ticket's SLA summary before the ticket exists: it is inserted with them.
+        # Closed rows get their targets met at once: the scan never looks at them.
+        planned = sla.sla_plan_new(tickets, now=self.now, calendar=self.calendar, policies=self.policies)
+        for ticket, slas in zip(tickets, planned, strict=True):
+            ticket.planned_slas = slas
+        return tickets
+
+    def write(self, tickets: list[Ticket]) -> None:
+        keys = _insert_rows(
+            Ticket, self.TICKET_COLUMNS, [self.ticket_row(t) for t in tickets], returning=True
+        )
+        for ticket, key in zip(tickets, keys, strict=True):
+            ticket.pk = key
+        # The "created" history rows (what simple_history writes on save), naming who imported, and
+        # carrying the import's tag.
+        history = []
+        for ticket in tickets:
+            ticket.history_date, ticket.history_user_id = self.now, self.importer.pk
+            ticket.history_type, ticket.history_change_reason = "+", self.tag
+            history.append(self.history_row(ticket))
+        _insert_rows(Ticket.history.model, self.history_columns, history)
+        # A ticket imported past 新建 went there when it was recorded (its stage history says so, and
+        # reopening a closed one resumes its clock from then).
+        adapt, by = connection.ops.adapt_datetimefield_value, self.importer.pk
+        changes = [
+            [t.pk, Stage.NEW, t.stage, self.reasons.get(t.stage, self.moved), by, adapt(t.recorded_at)]
+            for t in tickets
+            if t.stage != Stage.NEW
+        ]
+        _insert_rows(StageChange, self.STAGE_COLUMNS, changes)
+        targets = []
+        for ticket in tickets:
+            for target in ticket.planned_slas:
+                target.ticket_id = ticket.pk
+                targets.append(self.sla_row(target))
+        _insert_rows(TicketSla, self.SLA_COLUMNS, targets)
+        tickets_index(tickets)
+
+
+def _fill_contact_details(people: _Customers, *, importer) -> None:
+    """Details an existing contact lacked, given in the file (as contact_get_or_create fills them in)."""
     filled = []
-    for key, contact in found.items():
-        if not contact.details and details_by_key[key]:
-            contact.details = details_by_key[key]
+    for key, contact in people.contacts.items():
+        if not contact.details and people.details[key]:
+            contact.details = people.details[key]
             filled.append(contact)
     if filled:
         Contact.objects.bulk_update(filled, ["details"], batch_size=BATCH_SIZE)
         Contact.history.bulk_history_create(filled, batch_size=BATCH_SIZE, update=True, default_user=importer)
-    return found
 
 
-def _history_created(tickets, *, by, at) -> None:
-    """The tickets' "created" history rows (what simple_history writes on save), as one parameterised
-    INSERT run for every row: building a historical model instance per row costs more than the rest of
-    the save. Columns come from the history model; values are parameters."""
-    model = Ticket.history.model
-    fields = [field for field in model._meta.concrete_fields if field.attname != model._meta.pk.attname]
-    extra = {"history_date": at, "history_user_id": by.pk, "history_change_reason": None, "history_type": "+"}
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from the model
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    rows = [
-        [
-            field.get_db_prep_save(
-                extra[field.attname] if field.attname in extra else getattr(ticket, field.attname), connection
-            )
-            for field in fields
-        ]
-        for ticket in tickets
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def _insert(plans: list[_Row], *, importer, now) -> list[Ticket]:
-    """Everything the single-ticket path (toolkit.services.ticket_create) writes, for all rows at once."""
-    customers = _customers({plan.fields["customer_name"] for plan in plans}, importer=importer)
-    details_by_key = {}
-    for plan in plans:
-        key = (customers[plan.fields["customer_name"]].pk, plan.fields["contact_name"])
-        # The first row with details gives them, as a later row fills in what an earlier one lacked.
-        if not details_by_key.get(key):
-            details_by_key[key] = plan.fields["contact_details"]
-    contacts = _contacts(details_by_key, importer=importer)
-    defaults = _ticket_defaults()
+def _insert(plans: list[_Row], *, importer, now, tag: str, guard, finish) -> list[Ticket]:
+    """Everything the single-ticket path (toolkit.services.ticket_create) writes, for all rows, in short
+    transactions: the customers and contacts, each chunk of tickets, then the end (`finish`)."""
+    people = _customers_save(plans, importer=importer, tag=tag, guard=guard)
+    writer = _Writer(people=people, importer=importer, now=now, tag=tag)
     tickets = []
-    for plan in plans:
-        fields = plan.fields
-        customer = customers[fields["customer_name"]]
-        judgement, unverified = fields["judgement"]
-        ticket = Ticket(
-            number=plan.number,
-            customer=customer,
-            contact=contacts[(customer.pk, fields["contact_name"])],
-            contact_details=fields["contact_details"],
-            source=fields["source"],
-            occurred_at=fields["occurred_at"],
-            description=fields["description"],
-            error_message=fields["error_message"],
-            problem_type=fields["problem_type"],
-            priority=fields["priority"],
-            preliminary_judgement=judgement,
-            judgement_unverified=unverified,
-            owner=fields["owner"],
-            recorded_by=fields["recorded_by"],
-            recorded_at=plan.recorded_at,
-            stage=plan.stage,
-            **defaults,
-        )
-        ticket._history_user = importer  # the history names who imported, not the recorder
-        tickets.append(ticket)
-    reasons = {
-        Stage.CLOSED: _("Imported as closed history."),
-        Stage.CANCELLED: _("Imported as cancelled."),
-    }
-    calendar = Calendar.load()
-    for batch in _chunks(tickets, BATCH_SIZE):
-        Ticket.objects.bulk_create(batch)
-        _history_created(batch, by=importer, at=now)
-        # A ticket imported past 新建 went there when it was recorded (its stage history says so, and
-        # reopening a closed one resumes its clock from then).
-        StageChange.objects.bulk_create(
-            StageChange(
-                ticket=ticket,
-                from_stage=Stage.NEW,
-                to_stage=ticket.stage,
-                reason=reasons.get(ticket.stage, _("Imported in this stage.")),
-                changed_by=importer,
-                changed_at=ticket.recorded_at,
-            )
-            for ticket in batch
-            if ticket.stage != Stage.NEW
-        )
-        # Closed rows get their targets met at once: the scan never looks at them.
-        sla.sla_start_many(batch, now=now, calendar=calendar)
-        tickets_index(batch)
+    for chunk in _chunks(plans, CHUNK_ROWS):
+        prepared = writer.prepare(chunk)  # before the transaction: it holds the database only to write
+        with transaction.atomic():
+            guard()
+            writer.write(prepared)
+        tickets.extend(prepared)
+    with transaction.atomic():
+        guard()
+        _fill_contact_details(people, importer=importer)
+        finish(tickets)
     return tickets
 
 
-def _save_all(parsed, *, importer, rows_are: str, guard=None, finish=None) -> ImportResult:
-    """Create every ticket in one transaction; if anything fails, none is kept.
+def tickets_index(tickets) -> None:
+    """Bulk-created tickets send no post_save: chapter 6 indexes them for search (toolkit.chapters)."""
+    chapters.provided("index_tickets")(tickets)
 
-    `guard` runs first inside that transaction and `finish(result)` last (the job's exactly-once check
-    and its move to done, committed together with the tickets).
+
+def _delete_tagged(model, ids: list[int]) -> int:
+    """Delete these rows (with what cascades from them) and their history; returns how many stayed.
+
+    One that something now protects (e.g. the log of who viewed a ticket's contact details, or a ticket
+    that now uses a contact) stays; it is logged.
     """
+    kept = set()
+    try:
+        with transaction.atomic():
+            model.objects.filter(pk__in=ids).delete()
+    except (ProtectedError, RestrictedError):
+        for pk in ids:
+            try:
+                with transaction.atomic():
+                    model.objects.filter(pk=pk).delete()
+            except (ProtectedError, RestrictedError):
+                kept.add(pk)
+    model.history.filter(id__in=set(ids) - kept).delete()
+    return len(kept)
+
+
+def _undo(tag: str, *, guard) -> None:
+    """Delete what an import wrote under `tag`: its tickets (with their targets, stage changes, search
+    documents and history), then the contacts and customers it created that no ticket (nor, for a
+    customer, contact) uses by now. Short transactions, each guarded: a later attempt of the job that
+    took over does its own cleaning."""
+    kept = 0
+    for chunk in _chunks(_tagged(Ticket, tag)):
+        with transaction.atomic():
+            guard()
+            kept += _delete_tagged(Ticket, chunk)
+    for model in (Contact, Customer):
+        for chunk in _chunks(_tagged(model, tag)):
+            with transaction.atomic():
+                guard()
+                unused = model.objects.filter(pk__in=chunk, tickets__isnull=True)
+                if model is Customer:
+                    unused = unused.filter(contacts__isnull=True)
+                kept += _delete_tagged(model, list(unused.values_list("pk", flat=True)))
+    if kept:
+        logger.warning("Import %s: %d rows could not be removed, others use them by now", tag, kept)
+
+
+def _save_all(parsed, *, importer, rows_are: str, tag: str, guard=None, finish=None) -> ImportResult:
+    """Create every ticket, chunk by chunk; if anything fails, delete what was created and say so.
+
+    `guard` runs first in every transaction that writes and `finish(result)` last in the final one (the
+    job's exactly-once check, and its move to done).
+    """
+    guard = guard or (lambda: None)
     now = timezone.now()
     plans = _plan_rows(parsed, rows_are=rows_are, now=now)
+    history = sum(plan.stage == Stage.CLOSED for plan in plans)
+    result = ImportResult(history=history)
+
+    def done(tickets):
+        result.tickets = tickets
+        if finish is not None:
+            finish(result)
+
     try:
         _reserve_numbers(plans)
-        with transaction.atomic():
-            if guard is not None:
-                guard()
-            tickets = _insert(plans, importer=importer, now=now)
-            result = ImportResult(tickets=tickets, history=sum(plan.stage == Stage.CLOSED for plan in plans))
-            if finish is not None:
-                finish(result)
-    except DatabaseError:  # IntegrityError included: e.g. a number in the file taken meanwhile
-        logger.exception("Ticket import failed while saving")
+        _insert(plans, importer=importer, now=now, tag=tag, guard=guard, finish=done)
+    except JobAlreadyFinished:
+        raise  # another attempt took the job over: what was written is its to remove
+    except Exception as error:
+        logger.exception("Ticket import failed while saving; removing what it wrote")
+        try:
+            _undo(tag, guard=guard)
+        except JobAlreadyFinished:
+            raise
+        except Exception:
+            # A job's next attempt finds the tag and removes what is left (an import without a job
+            # leaves it: this is logged).
+            logger.exception("Could not remove what the failed import %s wrote", tag)
+        if not isinstance(error, DatabaseError):  # IntegrityError included: e.g. a number taken meanwhile
+            raise
         reason = _("the database refused the data")
         message = _("Could not save: %(reason)s. Nothing was imported.") % {"reason": reason}
         return ImportResult(errors=[ImportProblem(None, message)])
@@ -945,11 +1328,13 @@ def _save_all(parsed, *, importer, rows_are: str, guard=None, finish=None) -> Im
 
 
 def import_diagnosis_table(
-    *, upload, user, rows_are: str = RowsAre.AUTO, progress=None, guard=None, finish=None
+    *, upload, user, rows_are: str = RowsAre.AUTO, progress=None, guard=None, finish=None, tag=None
 ) -> ImportResult:
     """Check every row of the uploaded table; save all of its tickets, or none and say why.
 
     `progress(done, total=None)` hears how far the check has got; `guard` and `finish` see _save_all.
+    `tag` names what this import creates (a job's own, so that its next attempt can remove what a dead
+    one left); by default one of its own.
     """
     try:
         rows = _read_upload(upload)
@@ -962,7 +1347,8 @@ def import_diagnosis_table(
         return ImportResult(errors=problems)
     if progress is not None:
         progress(len(rows))
-    return _save_all(parsed, importer=user, rows_are=rows_are, guard=guard, finish=finish)
+    tag = tag or JOB_TAG.format(uuid.uuid4().hex[:12])
+    return _save_all(parsed, importer=user, rows_are=rows_are, tag=tag, guard=guard, finish=finish)
 
 
 # --- the background job ---------------------------------------------------------------------------
@@ -1017,14 +1403,23 @@ def import_job_run(job: Job) -> None:
         # Deleted when another attempt finished the job (a message delivered twice).
         job_lock_running(job)
         raise
+    tag, guard = JOB_TAG.format(job.pk), lambda: job_lock_running(job)
+    if job.attempts > 1:  # an earlier attempt may have died part-way: remove what it wrote first
+        _undo(tag, guard=guard)
     with file as upload:
         result = import_diagnosis_table(
             upload=upload,
             user=job.requester,
             rows_are=job.options.get("rows_are", RowsAre.AUTO),
             progress=_Progress(job),
-            guard=lambda: job_lock_running(job),
+            guard=guard,
             finish=lambda result: job_finish(job, report=_report(result)),
+            tag=tag,
         )
     if not result.ok:
         job_fail(job, report=_report(result))
+
+
+def import_job_undo(job: Job) -> None:
+    """What a job given up on (jobs.services.UNDO) leaves behind: nothing it wrote."""
+    _undo(JOB_TAG.format(job.pk), guard=lambda: job_lock_running(job))

@@ -8,22 +8,17 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from evaluation.selectors import evaluation_panel
-from knowledge.selectors import knowledge_panel
-from knowledge.services import article_link_chosen_at_intake
-from requirements_analysis.selectors import analysis_panel
-from solutions.selectors import solution_panel
+from toolkit import chapters
 from toolkit import services as core
 from toolkit.audit import contact_details_viewed
 from toolkit.choices import CustomerTier, SlaClock, ViewSurface
 from toolkit.models import Contact, Customer, Ticket
+from toolkit.pages import export_refused
 from toolkit.privacy import CONTACT_DETAILS_PERMISSION
-from tracking.selectors import tracking_panel
 
 from . import exports, imports
 from .forms import (
@@ -80,7 +75,7 @@ def ticket_new(request):
         ticket = _create_from_intake(form, request.user)
         if ticket is not None:
             # An article picked from the suggestions while typing is linked now that the ticket exists.
-            article_link_chosen_at_intake(
+            chapters.provided("link_article_chosen_at_intake")(
                 article_id=request.POST.get("knowledge_article"), ticket=ticket, by=request.user
             )
             messages.success(request, _("Ticket %(number)s logged.") % {"number": ticket.number})
@@ -170,11 +165,8 @@ def ticket_detail(request, number):
         "comparison": incident_comparison(children, viewer=request.user) if children else [],
         "timeline": ticket_timeline(ticket, viewer=request.user),
         "slas": slas,
-        "requirements_panel": analysis_panel(ticket),
-        "solutions_panel": solution_panel(ticket),
-        "tracking_panel": tracking_panel(ticket),
-        "evaluation_panel": evaluation_panel(ticket),
-        "knowledge_panel": knowledge_panel(ticket),
+        # The other chapters' cards, in chapter order (toolkit.chapters).
+        "chapter_panels": chapters.ticket_panels(ticket, request.user),
         "working_day_minutes": (
             working_day_minutes() if any(sla.clock == SlaClock.BUSINESS for sla in slas) else None
         ),
@@ -275,8 +267,18 @@ def ticket_link(request, number):
 def ticket_export(request):
     filterset = ticket_list(data=request.GET)
     if not filterset.is_valid():
-        response = TemplateResponse(request, "diagnosis/export_error.html", {"filter": filterset}, status=400)
-        return response
+        return export_refused(
+            request,
+            heading=_("Export not possible"),
+            intro=_("The export uses the same filters as the table, and some of them are not valid:"),
+            problems=[
+                error if name == "__all__" else f"{name}: {error}"
+                for name, errors in filterset.errors.items()
+                for error in errors
+            ],
+            back_url=reverse("diagnosis:list"),
+            back_label=_("Back to the table"),
+        )
     exported = exports.export_diagnosis_table(
         filterset=filterset, user=request.user, query_string=request.GET.urlencode()
     )

@@ -1,9 +1,12 @@
 """Writes to background jobs: create and queue, claim, report progress, finish, clean up.
 
-Exactly once comes from the database, not from the broker: a job's effects and its move to "done" are
-written in one transaction that first locks the job and checks it is still running (job_lock_running).
-A message delivered again after a worker died, or queued twice by the periodic re-queue, finds the job
-done and does nothing; an attempt that died mid-way rolled back everything, so the next one starts over.
+Exactly once comes from the database, not from the broker. Every transaction in which an attempt writes
+the job's effects first locks the job and checks that it is still running and still this attempt's
+(job_lock_running): a message delivered again after a worker died, or queued twice by the periodic
+re-queue, finds the job done and does nothing, and an attempt that was taken over stops at its next
+write. A job whose effects fit one transaction ends with the move to "done" in it; one that writes in
+several (the Excel import) tags what it writes, and its next attempt — or the give-up after
+MAX_ATTEMPTS — first removes what a dead attempt left (UNDO).
 """
 
 import contextlib
@@ -29,6 +32,10 @@ logger = logging.getLogger(__name__)
 # starts with job_lock_running(job) and ends with job_finish(job, ...), or calls job_fail(job, ...).
 RUNNERS: dict[str, str] = {
     JobKind.TICKET_IMPORT: "diagnosis.imports.import_job_run",
+}
+# What removes a kind's partial effects when it is given up (kinds whose effects span transactions).
+UNDO: dict[str, str] = {
+    JobKind.TICKET_IMPORT: "diagnosis.imports.import_job_undo",
 }
 # A job still queued after this long lost its message (broker down at the time, queue purged): queue again.
 REQUEUE_AFTER = timedelta(minutes=2)
@@ -72,20 +79,16 @@ def job_enqueue(*, job_id: int) -> bool:
 
 
 def job_claim(*, job_id: int) -> Job | None:
-    """Mark the job running for this attempt; None when there is nothing to do (gone or finished).
+    """Mark the job running for this attempt (its number in `attempts`); None when there is nothing to do
+    (gone or finished).
 
-    A job found running is claimed again: its earlier attempt died (a worker killed mid-way) and rolled
-    back, or is still alive, in which case whichever attempt commits first wins (job_lock_running).
+    A job found running is claimed again: its earlier attempt died (a worker killed mid-way), or is still
+    alive, in which case it stops at its next write (job_lock_running: the job is no longer its).
+    Past MAX_ATTEMPTS the claim is the give-up's (job_run).
     """
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.is_finished:
-            return None
-        if job.attempts >= MAX_ATTEMPTS:
-            job.state, job.finished_at = JobState.FAILED, timezone.now()
-            with translation.override(job.language or settings.LANGUAGE_CODE):
-                job.report = {"error": _("The job stopped unexpectedly several times and was given up.")}
-            job.save(update_fields=["state", "finished_at", "report"])
             return None
         job.state, job.started_at = JobState.RUNNING, timezone.now()
         job.attempts += 1
@@ -103,11 +106,11 @@ def job_progress(job: Job, *, done: int, total: int | None = None) -> None:
 
 
 def job_lock_running(job: Job) -> None:
-    """First thing in the transaction that writes the job's effects: lock the job and check that no
-    other attempt finished it meanwhile (that attempt's effects are committed: this one must not repeat
-    them). Raises JobAlreadyFinished."""
-    state = Job.objects.select_for_update().filter(pk=job.pk).values_list("state", flat=True).first()
-    if state != JobState.RUNNING:
+    """First thing in each transaction that writes the job's effects: lock the job and check that it is
+    still running and still this attempt's — no other attempt finished it (its effects are committed:
+    this one must not repeat them) or took it over (it owns the effects now). Raises JobAlreadyFinished."""
+    found = Job.objects.select_for_update().filter(pk=job.pk).values_list("state", "attempts").first()
+    if found != (JobState.RUNNING, job.attempts):
         raise JobAlreadyFinished(job.pk)
 
 
@@ -144,6 +147,9 @@ def job_run(*, job_id: int) -> None:
     runner = import_string(RUNNERS[job.kind])
     with translation.override(job.language or settings.LANGUAGE_CODE):
         try:
+            if job.attempts > MAX_ATTEMPTS:
+                _give_up(job)
+                return
             runner(job)
         except JobAlreadyFinished:
             logger.info("Job %s was finished by another attempt; this one changed nothing", job.pk)
@@ -155,6 +161,16 @@ def job_run(*, job_id: int) -> None:
             raise
 
 
+def _give_up(job: Job) -> None:
+    """A job whose attempts kept dying: remove what they left, and fail it."""
+    if job.kind in UNDO:
+        import_string(UNDO[job.kind])(job)
+    message = _("The job stopped unexpectedly several times and was given up.")
+    with transaction.atomic():
+        job_lock_running(job)
+        job_finish(job, report={"error": message}, state=JobState.FAILED)
+
+
 def _delete_file(name: str) -> None:
     try:
         default_storage.delete(name)
@@ -163,7 +179,7 @@ def _delete_file(name: str) -> None:
 
 
 def jobs_housekeeping(*, now=None) -> int:
-    """Periodic (settings.PERIODIC_SCANS): delete expired jobs with their files, and queue again the
+    """Periodic (registered in toolkit.chapters): delete expired jobs with their files, and queue again the
     jobs whose message was lost. Returns how many jobs it deleted or queued."""
     now = now or timezone.now()
     expired = list(Job.objects.filter(expires_at__lte=now).values_list("pk", "upload", "result")[:500])

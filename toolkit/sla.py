@@ -226,51 +226,99 @@ def sla_start(ticket: Ticket, *, now=None) -> list[TicketSla]:
 
 def sla_start_many(tickets, *, now=None, calendar: Calendar | None = None) -> dict[int, list[TicketSla]]:
     """Targets for new tickets in bulk (intake, import, demo data): a few queries for any number."""
+    tickets = list(tickets)
+    by_ticket = {}
+    for ticket, targets in zip(tickets, sla_plan_new(tickets, now=now, calendar=calendar), strict=True):
+        if targets:
+            by_ticket[ticket.pk] = [_saved_target(ticket, target) for target in targets]
+    TicketSla.objects.bulk_create([sla for slas in by_ticket.values() for sla in slas])
+    update_rows([ticket for ticket in tickets if ticket.pk in by_ticket], ["sla_state", "sla_due_at"])
+    return by_ticket
+
+
+@dataclass(slots=True)
+class PlannedTarget:
+    """A target (TicketSla's columns) before its ticket, or the target's row, exists."""
+
+    target: str
+    started_at: datetime
+    target_minutes: int
+    clock: str
+    warn50_at: datetime
+    warn80_at: datetime
+    due_at: datetime
+    met_at: datetime | None = None
+    paused_since: datetime | None = None
+    state: str = SlaState.OK
+    next_check_at: datetime | None = None
+    ticket_id: int | None = None  # set by whoever inserts the row
+
+
+def sla_plan_new(
+    tickets, *, now=None, calendar: Calendar | None = None, policies: dict[str, SlaPolicy] | None = None
+) -> list[list[PlannedTarget]]:
+    """The targets new tickets get from their priority's policy, in the tickets' order (none without a
+    policy), and each ticket's summary (sla_state, sla_due_at) set on it.
+
+    No query but the policies (priority → SlaPolicy; pass them, and the calendar, and there is none), and
+    no model instance: a bulk writer (the Excel import) calls it before its tickets exist, inserts them
+    with their summary, then the targets' rows (ticket_id set).
+    """
     now = now or timezone.now()
-    policies, clocks = _policies(), _Clocks(calendar)
-    created, by_ticket = [], {}
+    policies, clocks = policies if policies is not None else _policies(), _Clocks(calendar)
+    # (clock, start, minutes) → its schedule: a bulk of tickets shares few start times (to the minute).
+    schedules = {}
+    planned = []
     for ticket in tickets:
         policy = policies.get(ticket.priority)
         if policy is None:
+            planned.append([])
             continue
         running = _running_for_stage(ticket.stage)
-        slas = []
-        for target, minutes in (
+        targets = []
+        for kind, minutes in (
             (SlaTargetKind.RESPONSE, policy.first_response_minutes),
             (SlaTargetKind.RESOLUTION, policy.resolution_minutes),
         ):
-            sla = TicketSla(
-                ticket=ticket,
-                target=target,
-                started_at=ticket.recorded_at,
-                target_minutes=minutes,
-                clock=policy.clock,
-            )
-            sla.__dict__.update(
-                schedule(
-                    started_at=sla.started_at, target_minutes=minutes, line=clocks.get(sla.clock)
-                ).__dict__
+            key = (policy.clock, ticket.recorded_at, minutes)
+            if key not in schedules:
+                schedules[key] = schedule(
+                    started_at=ticket.recorded_at, target_minutes=minutes, line=clocks.get(policy.clock)
+                )
+            due = schedules[key]
+            target = PlannedTarget(
+                kind, ticket.recorded_at, minutes, policy.clock, due.warn50_at, due.warn80_at, due.due_at
             )
             # A ticket logged already past "new" (an import of history, demo data) was already
             # answered, and a closed one resolved; when is unknown, so they count as met at once.
-            worked = ticket.stage != Stage.NEW and target == SlaTargetKind.RESPONSE
+            worked = ticket.stage != Stage.NEW and kind == SlaTargetKind.RESPONSE
             if worked or ticket.stage == Stage.CLOSED:
-                sla.met_at = ticket.recorded_at
+                target.met_at = ticket.recorded_at
             elif ticket.stage == Stage.ON_HOLD:
-                sla.paused_since = ticket.recorded_at
-            _refresh(sla, now=now, clocks=clocks, policy=policy, running=running)
-            slas.append(sla)
-        created.extend(slas)
-        by_ticket[ticket.pk] = slas
-    TicketSla.objects.bulk_create(created)
-    updates = []
-    for ticket in tickets:
-        if ticket.pk in by_ticket:
-            summary = _ticket_summary(by_ticket[ticket.pk], running=_running_for_stage(ticket.stage))
-            ticket.sla_state, ticket.sla_due_at = summary
-            updates.append(ticket)
-    update_rows(updates, ["sla_state", "sla_due_at"])
-    return by_ticket
+                target.paused_since = ticket.recorded_at
+            _refresh(target, now=now, clocks=clocks, policy=policy, running=running)
+            targets.append(target)
+        ticket.sla_state, ticket.sla_due_at = _ticket_summary(targets, running=running)
+        planned.append(targets)
+    return planned
+
+
+def _saved_target(ticket: Ticket, planned: PlannedTarget) -> TicketSla:
+    """The TicketSla of a planned target of this (saved) ticket."""
+    return TicketSla(
+        ticket=ticket,
+        target=planned.target,
+        started_at=planned.started_at,
+        target_minutes=planned.target_minutes,
+        clock=planned.clock,
+        warn50_at=planned.warn50_at,
+        warn80_at=planned.warn80_at,
+        due_at=planned.due_at,
+        met_at=planned.met_at,
+        paused_since=planned.paused_since,
+        state=planned.state,
+        next_check_at=planned.next_check_at,
+    )
 
 
 def _lock_ticket(ticket: Ticket) -> None:

@@ -3,9 +3,13 @@ on /imports/<id>/ for the requester only, exactly once, fast bulk saves that nev
 and closed history that rings no SLA reminder."""
 
 import io
+import json
+import subprocess
+import sys
 import threading
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -17,7 +21,8 @@ from openpyxl.worksheet._reader import WorkSheetParser
 
 from diagnosis import imports
 from jobs.models import Job, JobState
-from jobs.services import JobAlreadyFinished, job_claim, job_run
+from jobs.services import MAX_ATTEMPTS, JobAlreadyFinished, job_claim, job_run
+from knowledge.models import TicketSearchDoc
 from tests.diagnosis.layout import EN_HEADERS, ZH_HEADERS
 from tests.diagnosis.test_imports import good_row, upload, xlsx_bytes
 from tests.factories import UserFactory
@@ -332,6 +337,153 @@ def test_a_stage_column_decides_for_its_rows(manager_client, owners):
     ]
     response = TicketSla.objects.get(ticket__stage=Stage.DIAGNOSIS, target=SlaTargetKind.RESPONSE)
     assert response.met_at is not None  # worked already: first response met
+
+
+# --- a save in chunks: all or nothing all the same ------------------------------------------------
+
+
+def _fail_on_call(number, original, error):
+    """tickets_index (the last write of each chunk) failing on its `number`th call."""
+    calls = []
+
+    def index(tickets):
+        calls.append(len(tickets))
+        if len(calls) == number:
+            raise error
+        original(tickets)
+
+    return index, calls
+
+
+def _nothing_left(*, customers_before=0, contacts_before=0):
+    assert Ticket.objects.count() == 0
+    assert Ticket.history.count() == 0
+    assert (TicketSla.objects.count(), StageChange.objects.count(), TicketSearchDoc.objects.count()) == (
+        0,
+        0,
+        0,
+    )
+    assert (Customer.objects.count(), Contact.objects.count()) == (customers_before, contacts_before)
+    assert Customer.history.count() == customers_before and Contact.history.count() == contacts_before
+
+
+def test_a_failure_in_a_late_chunk_removes_what_the_earlier_chunks_wrote(manager_client, owners, monkeypatch):
+    """Each chunk commits on its own (SQLite's writer lock is held a chunk at a time); when the third
+    fails, the two before it are deleted: customers, contacts, tickets, history, targets, stage changes
+    and search documents. A customer and contact that were there before stay."""
+    existing = services.customer_get_or_create(name="老客户")
+    services.contact_get_or_create(customer=existing, name="*女士")
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    index, calls = _fail_on_call(3, imports.tickets_index, DatabaseError("server closed the connection"))
+    monkeypatch.setattr(imports, "tickets_index", index)
+    old = timezone.localtime(timezone.now() - timedelta(days=60)).strftime("%Y-%m-%d %H:%M")
+    rows = [
+        good_row(customer="老客户" if n % 5 == 0 else f"新客户{n % 7}", recorded_at=old if n % 2 else None)
+        for n in range(30)
+    ]
+    job = import_now(manager_client, xlsx_bytes(rows, headers=EN_HEADERS))
+    assert calls == [10, 10, 10]
+    assert job.state == JobState.FAILED
+    assert job.report["errors"] == [
+        {"row": None, "message": "Could not save: the database refused the data. Nothing was imported."}
+    ]
+    _nothing_left(customers_before=1, contacts_before=1)
+
+
+def test_an_unexpected_error_in_a_late_chunk_removes_what_was_written_too(
+    manager_client, owners, monkeypatch
+):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    index, calls = _fail_on_call(2, imports.tickets_index, RuntimeError("a bug"))
+    monkeypatch.setattr(imports, "tickets_index", index)
+    job = job_from(post(manager_client, xlsx_bytes([good_row()] * 25, headers=EN_HEADERS)))
+    with pytest.raises(RuntimeError):
+        job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert job.report == {"error": "The job failed with an unexpected error. Nothing was changed."}
+    _nothing_left()
+
+
+def test_the_attempt_after_a_worker_died_mid_save_removes_its_chunks_then_imports_once(
+    manager_client, owners, monkeypatch
+):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    original = imports.tickets_index
+    index, _calls = _fail_on_call(3, original, SystemExit(-9))  # the worker killed: no clean-up runs
+    monkeypatch.setattr(imports, "tickets_index", index)
+    rows = [good_row(customer=f"新客户{n % 4}", description=f"问题{n}") for n in range(30)]
+    job = job_from(post(manager_client, xlsx_bytes(rows, headers=EN_HEADERS)))
+    with pytest.raises(SystemExit):
+        job_run(job_id=job.pk)
+    assert Ticket.objects.count() == 20  # two chunks committed, the job still running
+    assert Job.objects.get(pk=job.pk).state == JobState.RUNNING
+
+    monkeypatch.setattr(imports, "tickets_index", original)
+    job_run(job_id=job.pk)  # the message handed out again
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.report["created"]) == (JobState.DONE, 2, 30)
+    assert sorted(Ticket.objects.values_list("description", flat=True)) == sorted(
+        f"问题{n}" for n in range(30)
+    )
+    assert Ticket.history.count() == 30 and TicketSla.objects.count() == 60
+    assert Customer.objects.count() == 4 and Contact.objects.count() == 4
+
+
+def test_a_job_given_up_after_its_attempts_died_leaves_nothing(manager_client, owners, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    index, _calls = _fail_on_call(2, imports.tickets_index, SystemExit(-9))
+    monkeypatch.setattr(imports, "tickets_index", index)
+    job = job_from(post(manager_client, xlsx_bytes([good_row()] * 25, headers=EN_HEADERS)))
+    with pytest.raises(SystemExit):
+        job_run(job_id=job.pk)
+    assert Ticket.objects.count() == 10
+    Job.objects.filter(pk=job.pk).update(attempts=MAX_ATTEMPTS)  # it died every time
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert job.report == {"error": "The job stopped unexpectedly several times and was given up."}
+    _nothing_left()
+
+
+# --- SQLite: intake goes on during an import ------------------------------------------------------
+
+
+PROBE = Path(__file__).with_name("sqlite_import_probe.py")
+
+
+def _probe_command(*args) -> list[str]:
+    return [sys.executable, str(PROBE), *map(str, args)]  # the probe sets its own database and settings
+
+
+def _probe(*args, timeout=300):
+    """Run a step of the probe in a process of its own; its JSON line."""
+    done = subprocess.run(_probe_command(*args), capture_output=True, text=True, timeout=timeout)  # noqa: S603
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_intake_is_not_blocked_on_sqlite_while_a_large_import_runs(tmp_path):
+    """SQLite lets one writer at a time. The import writes a chunk of rows per transaction, so a ticket
+    logged meanwhile (another process, as the web server is) waits for one chunk at most, never for the
+    whole import: with intake willing to wait 2 s for the lock, none fails with "database is locked"
+    (the import's former single transaction held the lock for the whole save, seconds for 5,000 rows)."""
+    database, stop = tmp_path / "probe.sqlite3", tmp_path / "stop"
+    _probe("setup", database, 5000)
+    command = _probe_command("intake", database, stop)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as intake:  # noqa: S603
+        try:
+            imported = _probe("import", database)
+        finally:
+            stop.touch()
+            out, err = intake.communicate(timeout=120)
+    assert intake.returncode == 0, err[-3000:]
+    logged = json.loads(out.strip().splitlines()[-1])
+    assert imported["state"] == JobState.DONE, imported["report"]
+    assert imported["report"]["created"] == 5000
+    assert logged["errors"] == []
+    assert logged["tickets"] >= 3  # intake went on meanwhile
+    assert logged["slowest"] < 2
 
 
 # --- concurrency (PostgreSQL: SQLite's in-memory test database is one connection's) -----------------

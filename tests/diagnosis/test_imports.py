@@ -513,6 +513,19 @@ def test_inactive_owner_is_rejected(manager_client, owners, nothing_saved):
     ]
 
 
+def test_owner_must_be_someone_intake_could_pick(manager_client, owners, no_role_user):
+    """As intake: the owner is an active engineer, manager or admin; the recorder may be anyone."""
+    refused = post_file(manager_client, xlsx_bytes([good_row(owner="norole")], headers=EN_HEADERS))
+    assert errors_of(refused) == [
+        (3, "Owner: “norole” cannot own tickets (not an engineer, manager or admin).")
+    ]
+    assert not Ticket.objects.exists()
+    assert_imported(
+        post_file(manager_client, xlsx_bytes([good_row(recorded_by="norole")], headers=EN_HEADERS))
+    )
+    assert Ticket.objects.get().recorded_by == no_role_user
+
+
 def test_ambiguous_owner_is_rejected(manager_client, owners, nothing_saved):
     UserFactory(username="tech2", first_name="*", last_name="", job_title="技术工程师", role="engineer")
     [(row, message)] = errors_of(post_file(manager_client, xlsx_bytes([good_row()], headers=EN_HEADERS)))
