@@ -106,6 +106,9 @@ EXTRA_COLUMNS = {"stage": gettext_lazy("Stage")}
 BATCH_SIZE = 1000
 # Rows per write transaction while saving: on SQLite the longest a concurrent writer (intake) waits.
 CHUNK_ROWS = 1000
+# Seconds between two chunks' transactions on SQLite: SQLite's busy handler, which a writer waiting for
+# the lock runs, sleeps at most 100 ms between its tries.
+SQLITE_GAP = 0.1
 # The history change reason that tags what an import creates, so that a failed one can be undone.
 JOB_TAG = "import job {}"
 
@@ -1225,12 +1228,17 @@ def _insert(plans: list[_Row], *, importer, now, tag: str, guard, finish) -> lis
     transactions: the customers and contacts, each chunk of tickets, then the end (`finish`)."""
     people = _customers_save(plans, importer=importer, tag=tag, guard=guard)
     writer = _Writer(people=people, importer=importer, now=now, tag=tag)
-    tickets = []
+    tickets, committed = [], 0.0
     for chunk in _chunks(plans, CHUNK_ROWS):
         prepared = writer.prepare(chunk)  # before the transaction: it holds the database only to write
+        if connection.vendor == "sqlite":
+            # A writer kept waiting (intake) looks for the lock again at most every 100 ms: leave it a gap
+            # at least that long between chunks, or it may miss every one until the import ends.
+            time.sleep(max(0.0, SQLITE_GAP - (time.monotonic() - committed)))
         with transaction.atomic():
             guard()
             writer.write(prepared)
+        committed = time.monotonic()
         tickets.extend(prepared)
     with transaction.atomic():
         guard()
