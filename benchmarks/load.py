@@ -15,6 +15,7 @@ import argparse
 import http.client
 import os
 import random
+import re
 import secrets
 import signal
 import statistics
@@ -114,7 +115,8 @@ def prepare(args) -> list[str]:
         env=production_env(),
         check=True,
     )
-    return numbers.split()
+    # Other start-up lines (e.g. django-axes's banner) share stdout: keep only the ticket numbers.
+    return [word for word in numbers.split() if re.fullmatch(r"TS-\d{8}-\d+", word)]
 
 
 def production_env() -> dict:
