@@ -106,6 +106,8 @@ EXTRA_COLUMNS = {"stage": gettext_lazy("Stage")}
 BATCH_SIZE = 1000
 # Rows per write transaction while saving: on SQLite the longest a concurrent writer (intake) waits.
 CHUNK_ROWS = 1000
+# Rows deleted per transaction when a failed import is undone (each also deletes what cascades from it).
+UNDO_ROWS = 250
 # Seconds between two chunks' transactions on SQLite: SQLite's busy handler, which a writer waiting for
 # the lock runs, sleeps at most 100 ms between its tries.
 SQLITE_GAP = 0.1
@@ -1231,10 +1233,7 @@ def _insert(plans: list[_Row], *, importer, now, tag: str, guard, finish) -> lis
     tickets, committed = [], 0.0
     for chunk in _chunks(plans, CHUNK_ROWS):
         prepared = writer.prepare(chunk)  # before the transaction: it holds the database only to write
-        if connection.vendor == "sqlite":
-            # A writer kept waiting (intake) looks for the lock again at most every 100 ms: leave it a gap
-            # at least that long between chunks, or it may miss every one until the import ends.
-            time.sleep(max(0.0, SQLITE_GAP - (time.monotonic() - committed)))
+        _let_writers_in(since=committed)
         with transaction.atomic():
             guard()
             writer.write(prepared)
@@ -1245,6 +1244,14 @@ def _insert(plans: list[_Row], *, importer, now, tag: str, guard, finish) -> lis
         _fill_contact_details(people, importer=importer)
         finish(tickets)
     return tickets
+
+
+def _let_writers_in(*, since: float) -> None:
+    """On SQLite, before the next of a series of write transactions: a writer kept waiting (intake) looks
+    for the lock again at most every 100 ms, so leave it a gap at least that long since the last commit,
+    or it may miss every gap until the series ends."""
+    if connection.vendor == "sqlite":
+        time.sleep(max(0.0, SQLITE_GAP - (time.monotonic() - since)))
 
 
 def tickets_index(tickets) -> None:
@@ -1278,19 +1285,23 @@ def _undo(tag: str, *, guard) -> None:
     documents and history), then the contacts and customers it created that no ticket (nor, for a
     customer, contact) uses by now. Short transactions, each guarded: a later attempt of the job that
     took over does its own cleaning."""
-    kept = 0
-    for chunk in _chunks(_tagged(Ticket, tag)):
+    kept, committed = 0, 0.0
+    for chunk in _chunks(_tagged(Ticket, tag), UNDO_ROWS):
+        _let_writers_in(since=committed)
         with transaction.atomic():
             guard()
             kept += _delete_tagged(Ticket, chunk)
+        committed = time.monotonic()
     for model in (Contact, Customer):
-        for chunk in _chunks(_tagged(model, tag)):
+        for chunk in _chunks(_tagged(model, tag), UNDO_ROWS):
+            _let_writers_in(since=committed)
             with transaction.atomic():
                 guard()
                 unused = model.objects.filter(pk__in=chunk, tickets__isnull=True)
                 if model is Customer:
                     unused = unused.filter(contacts__isnull=True)
                 kept += _delete_tagged(model, list(unused.values_list("pk", flat=True)))
+            committed = time.monotonic()
     if kept:
         logger.warning("Import %s: %d rows could not be removed, others use them by now", tag, kept)
 
