@@ -50,15 +50,17 @@ def owners(db):
 
 @pytest.fixture
 def rows_parsed(monkeypatch):
-    """How many sheet rows openpyxl parses (its row parser, counted; it still does the work)."""
+    """How many sheet rows are parsed (openpyxl's row parser and the import's values-only one, counted;
+    they still do the work)."""
     counter = {"rows": 0}
-    parse_row = WorkSheetParser.parse_row
+    for parser in (WorkSheetParser, imports._ValuesParser):
+        parse_row = parser.parse_row
 
-    def counting(self, row):
-        counter["rows"] += 1
-        return parse_row(self, row)
+        def counting(self, row, parse_row=parse_row):
+            counter["rows"] += 1
+            return parse_row(self, row)
 
-    monkeypatch.setattr(WorkSheetParser, "parse_row", counting)
+        monkeypatch.setattr(parser, "parse_row", counting)
     return counter
 
 
