@@ -28,8 +28,8 @@ from .models import Job, JobKind, JobState
 
 logger = logging.getLogger(__name__)
 
-# What runs each kind: a function taking the claimed job. It writes its effects in one transaction that
-# starts with job_lock_running(job) and ends with job_finish(job, ...), or calls job_fail(job, ...).
+# What runs each kind: a function taking the claimed job. Each transaction in which it writes effects
+# starts with job_lock_running(job); the last ends with job_finish(job, ...). Or it calls job_fail(job, ...).
 RUNNERS: dict[str, str] = {
     JobKind.TICKET_IMPORT: "diagnosis.imports.import_job_run",
 }
