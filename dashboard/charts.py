@@ -41,43 +41,46 @@ def _month_filters(month: date, start: date, end: date) -> dict:
     return {"occurred_after": f"{first:%Y-%m-%d}", "occurred_before": f"{last:%Y-%m-%d}"}
 
 
-def open_by_priority_chart(by_priority: dict) -> Chart:
+def _open_count_chart(*, field: str, choices, counts: dict, slug: str, title, description) -> Chart:
+    """One bar per choice of `field`, each count linking to the open tickets of that choice."""
     categories = [
         Category(
-            label=str(priority.label),
-            url=open_url(priority=priority.value),
-            cells=(Cell(by_priority.get(priority.value, 0), url=open_url(priority=priority.value)),),
+            label=str(choice.label),
+            url=open_url(**{field: choice.value}),
+            cells=(Cell(counts.get(choice.value, 0), url=open_url(**{field: choice.value})),),
         )
-        for priority in Priority
+        for choice in choices
     ]
     return Chart(
-        slug="open-priority",
+        slug=slug,
         width=NARROW,
-        title=_("Open tickets by priority"),
-        description=_("Number of open tickets per priority."),
+        title=title,
+        description=description,
         kind="bar",
         series=[_("Open tickets")],
         categories=categories,
     )
 
 
+def open_by_priority_chart(by_priority: dict) -> Chart:
+    return _open_count_chart(
+        field="priority",
+        choices=Priority,
+        counts=by_priority,
+        slug="open-priority",
+        title=_("Open tickets by priority"),
+        description=_("Number of open tickets per priority."),
+    )
+
+
 def open_by_type_chart(by_type: dict) -> Chart:
-    categories = [
-        Category(
-            label=str(kind.label),
-            url=open_url(problem_type=kind.value),
-            cells=(Cell(by_type.get(kind.value, 0), url=open_url(problem_type=kind.value)),),
-        )
-        for kind in ProblemType
-    ]
-    return Chart(
+    return _open_count_chart(
+        field="problem_type",
+        choices=ProblemType,
+        counts=by_type,
         slug="open-type",
-        width=NARROW,
         title=_("Open tickets by type"),
         description=_("Number of open tickets per problem type."),
-        kind="bar",
-        series=[_("Open tickets")],
-        categories=categories,
     )
 
 
