@@ -33,14 +33,14 @@ class UserAdmin(BaseUserAdmin):
 @admin.register(Customer)
 class CustomerAdmin(ContactPrivacyAdminMixin, SimpleHistoryAdmin):
     private_fields = {"notes": "text"}
-    list_display = ["name", "tier", "created_at"]
+    list_display = ["name", "tier", "unmatched", "created_at"]
     list_filter = ["tier"]
     search_fields = ["name"]
 
 
 @admin.register(Contact)
 class ContactAdmin(ContactPrivacyAdminMixin, SimpleHistoryAdmin):
-    private_fields = {"name": "name", "details": "details"}
+    private_fields = {"name": "name", "details": "details", "email": "details"}
     list_display = ["name", "customer"]
     list_select_related = ["customer"]
     search_fields = ["name", "customer__name"]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +79,9 @@ class Customer(models.Model):
         _("importance tier"), max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Set on the customer that holds senders no customer is known for (inbound e-mail, the report form),
+    # so an engineer can see them and move each ticket to its real customer.
+    unmatched = models.BooleanField(_("unmatched senders"), default=False, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords()
@@ -101,6 +105,10 @@ class Contact(models.Model):
     )
     name = models.CharField(_("contact"), max_length=100)
     details = models.CharField(_("contact details"), max_length=200, blank=True)
+    # Where replies go and how inbound mail is matched to a customer (case-insensitive, see the index).
+    email = models.EmailField(_("email"), blank=True)
+    # The language mail to this contact is written in (replies, survey); empty: the site default.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
 
     history = HistoricalRecords()
 
@@ -110,6 +118,10 @@ class Contact(models.Model):
         verbose_name_plural = _("contacts")
         constraints = [
             models.UniqueConstraint(fields=["customer", "name"], name="contact_unique_name_per_customer"),
+        ]
+        indexes = [
+            # Inbound mail: WHERE UPPER(email) = UPPER(sender) (``email__iexact``).
+            models.Index(Upper("email"), name="contact_email_idx"),
         ]
 
     def __str__(self):
