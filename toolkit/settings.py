@@ -353,15 +353,14 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Service Toolkit")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Content-Security-Policy on every page: scripts only from our own static files (no inline script or
-# handler, no eval), nothing from other sites. Style attributes stay allowed (progress-bar widths,
-# chart sizes, Django admin widgets): they cannot run script; <style> elements must come from files.
+# handler, no eval), nothing from other sites; styles only from our files too (no <style> element, no
+# style attribute: classes in static/css/app.css; scripts may still set element.style, which CSP allows).
 # data: images are Bootstrap's icons inside its CSS.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "style-src-attr": ["'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
