@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "knowledge",
     "dashboard",
     "jobs",
+    "attachments",
     "demo",  # seed_demo, above the chapters
 ]
 
@@ -164,7 +165,29 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Attachments (attachments/storage.py): the file system under MEDIA_ROOT, or an S3-compatible bucket
+    # when ATTACHMENTS_S3_BUCKET is set (README "Attachments"). Files are private either way: only the
+    # permission-checked views read them back, so no storage URL is ever given out.
+    "attachments": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
 }
+if env.str("ATTACHMENTS_S3_BUCKET", default=""):
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("ATTACHMENTS_S3_BUCKET"),
+            # Empty: AWS itself; otherwise any S3-compatible service (MinIO, Ceph, OSS, COS …).
+            "endpoint_url": env.str("ATTACHMENTS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("ATTACHMENTS_S3_REGION", default="") or None,
+            "location": env.str("ATTACHMENTS_S3_PREFIX", default=""),
+            # Keys from ATTACHMENTS_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY, else boto3's own chain
+            # (AWS_ACCESS_KEY_ID …, an instance role).
+            "access_key": env.str("ATTACHMENTS_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("ATTACHMENTS_S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # In development (and tests) files are looked up per request; production serves the collected, hashed files.
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -285,9 +308,15 @@ JOB_RETENTION_HOURS = env.int("JOB_RETENTION_HOURS", default=24)
 # Largest Excel file accepted by the import page.
 TICKET_IMPORT_MAX_BYTES = env.int("TICKET_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 TICKET_IMPORT_MAX_ROWS = env.int("TICKET_IMPORT_MAX_ROWS", default=20_000)
-# Largest request body accepted at all (413 above it, before it is read): the import file plus the rest
-# of its form. The proxy may have its own limit; this one holds without it.
-REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=TICKET_IMPORT_MAX_BYTES + 1024 * 1024)
+# Attachments (attachments/): at most this many bytes per file, in all per ticket, and files per ticket.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENTS_MAX_BYTES_PER_TICKET = env.int("ATTACHMENTS_MAX_BYTES_PER_TICKET", default=100 * 1024 * 1024)
+ATTACHMENTS_MAX_PER_TICKET = env.int("ATTACHMENTS_MAX_PER_TICKET", default=100)
+# Largest request body accepted at all (413 above it, before it is read): the import file, or one
+# attachment, plus the rest of its form. The proxy may have its own limit; this one holds without it.
+REQUEST_MAX_BYTES = env.int(
+    "REQUEST_MAX_BYTES", default=max(TICKET_IMPORT_MAX_BYTES, ATTACHMENT_MAX_BYTES) + 1024 * 1024
+)
 # Form fields other than files, in memory (Django's default, stated); larger uploads spill to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)

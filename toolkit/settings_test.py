@@ -5,12 +5,17 @@ locally and on PostgreSQL + Redis in CI.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_DEBUG", "true")
 
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+# Uploaded files (attachments, imports) go to a temporary folder, never the working tree's media/; made
+# by the storage at the first write, not here. Tests that count files point it at their own tmp_path.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"service-toolkit-test-media-{os.getpid()}"
 # django-axes needs the request in authenticate(), which the test client's login() does not pass; the
 # lockout tests (tests/accounts/) switch it on for themselves.
 AXES_ENABLED = False

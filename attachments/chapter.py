@@ -1,0 +1,14 @@
+"""The attachments card on the ticket page, registered in toolkit.chapters (apps.py)."""
+
+from toolkit import chapters
+
+
+def _panel(ticket, user) -> chapters.Panel:
+    from .views import ticket_card_context
+
+    return chapters.Panel("attachments/_ticket_card.html", ticket_card_context(ticket, user))
+
+
+def register() -> None:
+    # After the chapters' own cards (1–6): the files are reference material for all of them.
+    chapters.register(chapters.Chapter(label="attachments", order=90, panel=_panel))
