@@ -4,11 +4,13 @@
     python3 dev.py run    # virtualenv, packages, database, demo data, then the app on http://127.0.0.1:8000/
                           # with a Celery worker and the SLA reminder schedule beside it; the demo
                           # logins are printed last (again on Ctrl+C); `run --reset-passwords` renews them
+    python3 dev.py run 127.0.0.1:8101   # the same on another port (or address), e.g. when 8000 is taken
     python3 dev.py test   # virtualenv, packages, then the whole test suite (extra args go to pytest)
 
 Only the standard library is used here, because nothing else is installed yet.
 """
 
+import collections
 import hashlib
 import json
 import os
@@ -29,7 +31,11 @@ BROKER_DIR = ROOT / ".broker"  # the embedded broker's folders (kombu filesystem
 DEV_DIR = ROOT / ".dev"  # git-ignored, the developer's own
 LOGINS_FILE = DEV_DIR / "demo-logins.json"  # written by seed_demo --logins-file, read back for the banner
 MAIL_DIR = DEV_DIR / "mail"  # where toolkit/settings.py saves e-mail when debugging without EMAIL_URL
+WORKER_LOG = DEV_DIR / "worker.log"  # the worker's whole output; the terminal gets its warnings and errors
 READY_TIMEOUT = 60  # seconds to wait for the server's port and the worker's "ready" before the banner
+# Celery warns at every start when the worker runs as root (a container, a fresh VM). It is the
+# developer's own machine, and the worker accepts JSON only (no pickle), so the warning says nothing new.
+ROOT_WARNING = "ignore:You're running the worker with superuser privileges"
 
 
 def say(message):
@@ -89,10 +95,11 @@ def start_worker(env):
         "--without-heartbeat",
         f"--queues={','.join(worker_queues(env))}",
     ]
+    warnings = ",".join(filter(None, [env.get("PYTHONWARNINGS"), ROOT_WARNING]))
     worker = subprocess.Popen(  # noqa: S603 - fixed command
         command,
         cwd=ROOT,
-        env={**env, "PYTHONUNBUFFERED": "1"},
+        env={**env, "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": warnings},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -101,18 +108,38 @@ def start_worker(env):
     )
     # Its output goes through us, so we know when it is ready and can print the logins after it.
     worker.ready = threading.Event()
-    worker.relay = threading.Thread(target=relay_output, args=(worker,), daemon=True)
+    worker.relay = threading.Thread(target=relay_output, args=(worker, WORKER_LOG), daemon=True)
     worker.relay.start()
     return worker
 
 
-def relay_output(worker):
-    """Copy the worker's output to the terminal; note when it says it is ready (or has ended)."""
-    for line in worker.stdout:
-        sys.stdout.write(line)
+# A log line of celery's: "[2026-11-27 18:40:02,215: WARNING/MainProcess] ...".
+LOUD_LEVELS = (": WARNING/", ": ERROR/", ": CRITICAL/")
+
+
+def relay_output(worker, log_path):
+    """Write the worker's output to log_path; copy to the terminal only its warnings and errors (with
+    the lines that follow one, such as a traceback), so that a scan's INFO lines never push the logins
+    off the screen. Note when the worker says it is ready (or has ended)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    loud = False
+    last = collections.deque(maxlen=40)
+    with open(log_path, "w", encoding="utf-8") as log:
+        for line in worker.stdout:
+            log.write(line)
+            log.flush()
+            last.append(line)
+            if line.startswith("["):  # a new log line: loud if warning or worse
+                loud = any(level in line for level in LOUD_LEVELS)
+            if loud:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            if line.rstrip().endswith(" ready."):  # celery's "celery@host ready."
+                worker.ready.set()
+    if not worker.ready.is_set():  # it ended before it was ready: show why
+        sys.stdout.write(f"The worker stopped before it was ready; its last lines (all in {log_path}):\n")
+        sys.stdout.writelines(last)
         sys.stdout.flush()
-        if line.rstrip().endswith(" ready."):  # celery's "celery@host ready."
-            worker.ready.set()
     worker.ready.set()
 
 
@@ -149,6 +176,28 @@ def split_address(address):
     return listening_everywhere.get(host, host), int(port)
 
 
+def port_taken(address):
+    """Whether something already listens where runserver would (checked before anything starts)."""
+    host, port = split_address(address)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As runserver binds (SO_REUSEADDR): a port in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port(host, start):
+    """The first port from `start` on that nobody listens on (a suggestion for the message)."""
+    for port in range(start, start + 100):
+        if not port_taken(f"[{host}]:{port}" if ":" in host else f"{host}:{port}"):
+            return port
+    return None
+
+
 def wait_until_ready(server, worker, address, timeout=READY_TIMEOUT):
     """Until the server takes connections and the worker is ready (or one of them has ended)."""
     deadline = time.monotonic() + timeout
@@ -179,6 +228,7 @@ def banner(heading, env):
         lines.append("No demo logins recorded: `python3 dev.py run --reset-passwords` sets new ones.")
     if not env.get("EMAIL_URL"):
         lines.append(f"E-mail is not sent: each message is saved as a file in {MAIL_DIR}{os.sep}")
+    lines.append(f"The worker's log (SLA scans, reminders): {WORKER_LOG}")
     lines.append("=" * 78)
     return lines
 
@@ -191,6 +241,14 @@ def command_run(extra):
     reset_passwords = "--reset-passwords" in extra
     extra = [arg for arg in extra if arg != "--reset-passwords"]
     address = extra[0] if extra else "127.0.0.1:8000"
+    if port_taken(address):
+        host, port = split_address(address)
+        suggestion = free_port(host, port + 1)
+        other = f"{host}:{suggestion}" if suggestion else f"{host}:PORT"
+        sys.exit(
+            f"Port {port} on {host} is already in use (another `dev.py run`, or another program).\n"
+            f"Stop that program, or run on another port:  python3 dev.py run {other}"
+        )
     ensure_environment()
     env = app_env()
     say("Preparing the database")

@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_holidays import holiday_import_view
 from .admin_privacy import ContactPrivacyAdminMixin
+from .holidays import IMPORT_PERMISSIONS, years_without_holidays
 from .models import (
     BusinessCalendar,
     CalendarDay,
@@ -158,9 +161,24 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
+    """Exceptions to the business calendar, and the import of a year's official holiday schedule for the
+    years chinesecalendar does not know yet (the list shows which coming year lacks one)."""
+
     list_display = ["date", "is_workday", "note"]
     list_filter = ["is_workday"]
     date_hierarchy = "date"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(lambda request: holiday_import_view(self, request))
+        return [path("import/", view, name="toolkit_calendarday_import"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "holiday_gaps": years_without_holidays(),
+            "can_import_holidays": request.user.has_perms(IMPORT_PERMISSIONS),
+        }
+        return super().changelist_view(request, extra_context)
 
 
 from . import admin_notifications  # noqa: E402,F401 - registers Delivery, ChatWebhook, Notification

@@ -2,7 +2,9 @@
 
 A working day is decided by, in order: a CalendarDay exception, then the chinesecalendar package
 (mainland China public holidays and make-up working days, 调休), and for a year the package does not
-know yet, Monday to Friday (logged once per year, so an admin adds CalendarDay rows for it).
+know yet, Monday to Friday. An admin imports that year's official schedule into CalendarDay rows
+(toolkit/holidays.py; the admin's *Calendar exceptions* page shows which coming year lacks one): a
+year with rows is taken as covered by them.
 
 Business time is counted as a position on a line made of the working days laid end to end: the
 position of an instant is (working days before its date) × (length of a working day) + the time
@@ -54,6 +56,7 @@ class Calendar:
         if self.day_length <= ZERO:
             raise ValueError("The working day must end after it starts.")
         self._exceptions = dict(exceptions or {})
+        self._years_with_rows = {day.year for day in self._exceptions}
         self._workday_cache: dict[date, bool] = {}
         # Sorted ordinals of the working days in [_low, _high). Positions count working days from a
         # fixed origin: _shift is how many listed days lie before it, so prepending keeps positions.
@@ -90,11 +93,13 @@ class Calendar:
             try:
                 return chinese_calendar.is_workday(day)
             except NotImplementedError:
-                if day.year not in _WARNED_YEARS:
+                # Not a warning: every start reaches a year ahead, and the admin shows the gap
+                # (toolkit.holidays.years_without_holidays) where someone can act on it.
+                if day.year not in self._years_with_rows and day.year not in _WARNED_YEARS:
                     _WARNED_YEARS.add(day.year)
-                    logger.warning(
+                    logger.debug(
                         "chinesecalendar has no holidays for %s: counting Monday to Friday as working "
-                        "days. Add CalendarDay exceptions or upgrade the package.",
+                        "days. Import the year's schedule under Calendar exceptions in the admin.",
                         day.year,
                     )
         return day.weekday() < 5

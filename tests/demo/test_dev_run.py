@@ -5,6 +5,7 @@ import importlib.util
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -75,6 +76,7 @@ def test_run_prints_the_logins_after_the_worker_and_again_on_ctrl_c(dev, monkeyp
     monkeypatch.setattr(dev, "start_worker", lambda env: FakeWorker())
     monkeypatch.setattr(dev, "start_server", lambda address, env: FakeServer())
     monkeypatch.setattr(dev, "wait_until_ready", lambda server, worker, address: None)
+    monkeypatch.setattr(dev, "port_taken", lambda address: False)
     monkeypatch.delenv("EMAIL_URL", raising=False)
 
     with pytest.raises(KeyboardInterrupt):
@@ -92,6 +94,7 @@ def test_run_prints_the_logins_after_the_worker_and_again_on_ctrl_c(dev, monkeyp
     for login in LOGINS:
         assert any(login["username"] in line and login["password"] in line for line in last), login
     assert any(str(dev.MAIL_DIR) in line for line in last)
+    assert any(str(dev.WORKER_LOG) in line for line in last)
     # Passwords are kept in the logins file, not renewed on every run.
     [seed] = [command for command in commands if "seed_demo" in command]
     assert "--logins-file" in seed and str(dev.LOGINS_FILE) in seed
@@ -105,6 +108,7 @@ def test_run_reset_passwords_is_passed_on(dev, monkeypatch):
     monkeypatch.setattr(dev, "start_worker", lambda env: FakeWorker())
     monkeypatch.setattr(dev, "start_server", lambda address, env: FakeServer())
     monkeypatch.setattr(dev, "wait_until_ready", lambda server, worker, address: None)
+    monkeypatch.setattr(dev, "port_taken", lambda address: False)
 
     with pytest.raises(KeyboardInterrupt):
         dev.command_run(["--reset-passwords", "8123"])
@@ -113,13 +117,78 @@ def test_run_reset_passwords_is_passed_on(dev, monkeypatch):
     assert "--reset-passwords" in seed
 
 
-def test_the_relay_notes_when_the_worker_is_ready(dev, capsys):
+def fake_worker(output):
     worker = type("Worker", (), {})()
-    worker.stdout = io.StringIO("celery@host v5 (banner)\n[INFO] celery@host ready.\n[INFO] later\n")
+    worker.stdout = io.StringIO(output)
     worker.ready = threading.Event()
-    dev.relay_output(worker)
+    return worker
+
+
+def test_the_relay_logs_everything_and_shows_only_warnings_and_errors(dev, tmp_path, capsys):
+    """Item 1: a scan's INFO lines (one per reminder e-mail) go to .dev/worker.log, not over the logins."""
+    output = (
+        "celery@host v5 (banner)\n"
+        "[2026-11-27 18:40:01,000: INFO/MainProcess] celery@host ready.\n"
+        + "".join(f"[2026-11-27 18:40:02,000: INFO/MainProcess] Delivery {n}: sent\n" for n in range(125))
+        + "[2026-11-27 18:40:03,000: ERROR/MainProcess] Task failed\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1\n'
+        "[2026-11-27 18:40:04,000: INFO/MainProcess] later\n"
+    )
+    worker = fake_worker(output)
+    log = tmp_path / "worker.log"
+    dev.relay_output(worker, log)
     assert worker.ready.is_set()
-    assert capsys.readouterr().out.splitlines()[-1] == "[INFO] later"
+    assert log.read_text(encoding="utf-8") == output
+    shown = capsys.readouterr().out.splitlines()
+    assert shown == [
+        "[2026-11-27 18:40:03,000: ERROR/MainProcess] Task failed",
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1',
+    ]
+
+
+def test_a_worker_that_dies_before_it_is_ready_shows_why(dev, tmp_path, capsys):
+    worker = fake_worker("Traceback (most recent call last):\nImportError: cannot import name 'x'\n")
+    dev.relay_output(worker, tmp_path / "worker.log")
+    assert worker.ready.is_set()  # the banner does not wait the whole minute
+    shown = capsys.readouterr().out
+    assert "stopped before it was ready" in shown and "ImportError: cannot import name 'x'" in shown
+
+
+def test_the_root_warning_is_filtered_in_the_worker_only(dev):
+    """Item 4: celery's "running as root" warning is ignored by the worker dev.py starts (a real
+    interpreter given the same PYTHONWARNINGS, warning with celery's own text)."""
+    code = (
+        "import warnings\n"
+        "from celery.exceptions import SecurityWarning\n"
+        "from celery.platforms import ROOT_DISCOURAGED\n"
+        "warnings.warn(SecurityWarning(ROOT_DISCOURAGED.format(uid=0, euid=0, gid=0, egid=0)))\n"
+        "warnings.warn(SecurityWarning('another security warning'))\n"
+    )
+    env = {**os.environ, "PYTHONWARNINGS": dev.ROOT_WARNING}
+    result = subprocess.run(  # noqa: S603 - fixed command
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert "superuser" not in result.stderr
+    assert "another security warning" in result.stderr  # only that one warning is silenced
+
+
+def test_a_taken_port_is_detected_before_anything_starts(dev, monkeypatch, capsys):
+    """Item 2: a port already listened on stops `run` at once with a free port to use instead."""
+    monkeypatch.setattr(dev, "ensure_environment", lambda: pytest.fail("started despite the taken port"))
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert dev.port_taken(f"127.0.0.1:{port}")
+        with pytest.raises(SystemExit) as stop:
+            dev.command_run([f"127.0.0.1:{port}"])
+    message = str(stop.value.code)
+    assert f"Port {port} on 127.0.0.1 is already in use" in message
+    suggested = int(message.rsplit(":", 1)[1])
+    assert suggested > port and not dev.port_taken(f"127.0.0.1:{suggested}")
+    assert not dev.port_taken(f"127.0.0.1:{port}")  # closed now: free again
 
 
 def test_split_address(dev):
