@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "dashboard",
     "jobs",
     "attachments",
+    "portal",  # the customer report form and status page, above the core
     "demo",  # seed_demo, above the chapters
 ]
 

@@ -19,6 +19,10 @@ urlpatterns = [
     path("evaluation/reports/", include("evaluation.report_urls")),
     path("evaluation/", include("evaluation.urls")),
     path("survey/", include("evaluation.survey_urls")),
+    # The customer's private report form and status page (/report/<token>/, /status/<token>/), and the
+    # engineers' pages that issue and revoke those links.
+    path("", include("portal.public_urls")),
+    path("portal/", include("portal.urls")),
     path("knowledge/", include("knowledge.urls")),
     # Background jobs: /imports/<id>/ (and later /exports/<id>/).
     path("", include("jobs.urls")),

@@ -33,6 +33,7 @@ def test_each_chapter_registers_itself_when_the_apps_load():
         "tracking",
         "evaluation",
         "knowledge",
+        "portal",
         "jobs",
     ]
 

@@ -10,6 +10,10 @@ from tests.factories import TicketFactory
 PUBLIC = {
     "survey:answer",
     "survey:thanks",
+    # The customer's report form and status page (portal): private token links, no login.
+    "portal_public:report",
+    "portal_public:status",
+    "portal_public:status_file",
     "set_language",
     "notifications_unread",  # answers "stop polling" to anonymous users, nothing else
     "login",

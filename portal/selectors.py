@@ -1,0 +1,87 @@
+"""Reads of the customer portal: what the status page shows, and the engineers' view of the links."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from toolkit.models import Customer, Ticket
+
+from . import channels
+from .models import ReportLink, StatusLink
+
+
+@dataclass
+class StatusPage:
+    """Everything the customer's status page shows: nothing about other tickets, no notes, no history."""
+
+    ticket: Ticket
+    messages: Sequence[Any]
+    can_write: bool  # the conversation app takes the customer's messages
+    can_attach: bool
+
+
+def status_page(link: StatusLink) -> StatusPage:
+    ticket = link.ticket
+    return StatusPage(
+        ticket=ticket,
+        messages=channels.public_messages(ticket),
+        can_write=channels.conversation_installed(),
+        can_attach=channels.attachments_installed(),
+    )
+
+
+@dataclass
+class TicketCard:
+    status_link: StatusLink | None
+    report_link: ReportLink | None
+    from_report: bool
+
+
+def ticket_card(ticket: Ticket) -> TicketCard:
+    """The ticket page's portal card: its working status link and its customer's working report link
+    (two queries)."""
+    status_link = (
+        StatusLink.objects.select_related("created_by")
+        .filter(ticket=ticket, revoked_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    report_link = (
+        ReportLink.objects.select_related("created_by")
+        .filter(customer_id=ticket.customer_id, revoked_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return TicketCard(
+        status_link=status_link,
+        report_link=report_link,
+        from_report=status_link is not None and status_link.created_by_id is None,
+    )
+
+
+def report_links_of(customer: Customer) -> QuerySet[ReportLink]:
+    """The customer's report links, newest first, with who made and revoked them and how many reports
+    each brought."""
+    return (
+        ReportLink.objects.filter(customer=customer)
+        .select_related("created_by", "revoked_by")
+        .annotate(report_count=Count("reports"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def status_links_of(ticket: Ticket) -> QuerySet[StatusLink]:
+    return (
+        StatusLink.objects.filter(ticket=ticket)
+        .select_related("created_by", "revoked_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def public_attachment(ticket: Ticket, pk: int) -> Any:
+    """A file of the ticket's public conversation (never one of an internal note), or None."""
+    return channels.public_attachment(ticket=ticket, pk=pk)
