@@ -21,6 +21,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "id",
         "ticket_number",
         "threshold",
+        "event_kind",
         "channel",
         "recipient",
         "status",
@@ -31,11 +32,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["id", "ticket_number"]
     list_filter = ["status", "channel"]
-    list_select_related = ["reminder__ticket_sla__ticket"]
-    search_fields = ["recipient", "reminder__ticket_sla__ticket__number"]
+    list_select_related = ["reminder__ticket_sla__ticket", "event__ticket"]
+    search_fields = ["recipient", "reminder__ticket_sla__ticket__number", "event__ticket__number"]
     ordering = ["-id"]
     readonly_fields = [
         "reminder",
+        "event",
         "channel",
         "recipient",
         "status",
@@ -50,11 +52,18 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("ticket"), ordering="reminder__ticket_sla__ticket__number")
     def ticket_number(self, delivery):
-        return delivery.reminder.ticket_sla.ticket.number
+        if delivery.reminder is not None:
+            return delivery.reminder.ticket_sla.ticket.number
+        ticket = delivery.event.ticket if delivery.event is not None else None
+        return ticket.number if ticket is not None else "-"
 
     @admin.display(description=_("threshold (%)"), ordering="reminder__threshold")
     def threshold(self, delivery):
-        return delivery.reminder.threshold
+        return delivery.reminder.threshold if delivery.reminder is not None else "-"
+
+    @admin.display(description=_("event"), ordering="event__kind")
+    def event_kind(self, delivery):
+        return delivery.event.get_kind_display() if delivery.event is not None else "-"
 
     @admin.display(description=_("last error"))
     def short_error(self, delivery):
@@ -62,7 +71,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         return error if len(error) <= 80 else error[:79] + "…"
 
     def has_add_permission(self, request):
-        return False  # deliveries come from reminders only
+        return False  # deliveries come from reminders and events only
 
     def has_retry_permission(self, request):
         # Whoever may look at deliveries (the admin role) may send failed ones again.
@@ -155,11 +164,16 @@ class ChatWebhookAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "user", "ticket", "level", "message", "read_at"]
+    list_display = ["created_at", "user", "ticket", "level", "text", "read_at"]
     list_filter = ["level", ("read_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["user", "ticket"]
+    list_select_related = ["user", "ticket", "event"]
     search_fields = ["message", "ticket__number", "user__username"]
-    readonly_fields = ["user", "ticket", "reminder", "level", "message", "created_at", "read_at"]
+    readonly_fields = ["user", "ticket", "reminder", "event", "level", "text", "created_at", "read_at"]
+
+    @admin.display(description=_("message"))
+    def text(self, notification):
+        # An event's text is written when shown (in the admin's language), not stored.
+        return notifications.notification_text(notification)
 
     def has_add_permission(self, request):
         return False

@@ -121,6 +121,20 @@ class NotificationLevel(models.TextChoices):
     AT_RISK = "at_risk", _("At risk")
     BREACHED = "breached", _("Breached")
     FAILURE = "failure", _("Delivery failure")
+    # An event someone is told about (toolkit.events): assigned, the customer replied, …
+    EVENT = "event", pgettext_lazy("notification level", "Update")
+
+
+class EventKind(models.TextChoices):
+    """What happened, for toolkit.events.notify: each kind has its own text, in the reader's language."""
+
+    ASSIGNED = "assigned", _("Assigned to you")
+    REASSIGNED_AWAY = "reassigned_away", _("Reassigned")
+    CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+    MENTIONED = "mentioned", _("Mentioned")
+    DESIGN_AWAITING_APPROVAL = "design_awaiting_approval", _("Design awaiting approval")
+    DESIGN_DECIDED = "design_decided", _("Design decided")
+    ARTICLE_AWAITING_REVIEW = "article_awaiting_review", _("Article awaiting review")
 
 
 class Channel(models.TextChoices):

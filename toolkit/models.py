@@ -15,6 +15,7 @@ from .choices import (
     Channel,
     CustomerTier,
     DeliveryStatus,
+    EventKind,
     Frequency,
     ImpactScope,
     NotificationLevel,
@@ -518,8 +519,42 @@ class Reminder(models.Model):
         return f"{self.ticket_sla} {self.threshold}% #{self.repeat}"
 
 
+class Event(models.Model):
+    """Something people are told about (toolkit.events.notify): a ticket assigned, a design decided, …
+
+    Stored as its kind and plain parameters (numbers, names, titles), never as translated text: each
+    notification and e-mail is written from them in its reader's language when it is shown or sent.
+    """
+
+    kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Who did it (never told about it themselves); kept as a name in params too, should the user go.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # A path on this site (the ticket, the design, the article).
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def __str__(self):
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class Notification(models.Model):
-    """In-app notification (the bell). Unique per reminder and user."""
+    """In-app notification (the bell). Unique per reminder and user, and per event and user."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -539,8 +574,17 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
+    # Event notifications have no stored message: their text is written from the event when shown.
+    event = models.ForeignKey(
+        Event,
+        verbose_name=_("event"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
     level = models.CharField(_("level"), max_length=10, choices=NotificationLevel.choices)
-    message = models.CharField(_("message"), max_length=300)
+    message = models.CharField(_("message"), max_length=300, blank=True)
     # Where opening it leads when it is not about a ticket (a path on this site).
     link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -551,7 +595,13 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [
-            models.UniqueConstraint(fields=["reminder", "user"], name="notification_once_per_reminder_user")
+            models.UniqueConstraint(fields=["reminder", "user"], name="notification_once_per_reminder_user"),
+            models.UniqueConstraint(fields=["event", "user"], name="notification_once_per_event_user"),
+            # About a reminder, an event, or neither (a failing webhook, an overdue task), never both.
+            models.CheckConstraint(
+                condition=models.Q(reminder__isnull=True) | models.Q(event__isnull=True),
+                name="notification_reminder_or_event",
+            ),
         ]
         indexes = [
             # The bell: unread count per user.
@@ -587,10 +637,25 @@ class ChatWebhook(models.Model):
 
 
 class Delivery(models.Model):
-    """One reminder to one email address or webhook. Unique, claimed before sending, retried with backoff."""
+    """One reminder or event to one email address or webhook. Unique, claimed before sending, retried
+    with backoff."""
 
+    # Exactly one of reminder and event (see the check constraint).
     reminder = models.ForeignKey(
-        Reminder, verbose_name=_("reminder"), on_delete=models.CASCADE, related_name="deliveries"
+        Reminder,
+        verbose_name=_("reminder"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    event = models.ForeignKey(
+        Event,
+        verbose_name=_("event"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
@@ -605,7 +670,7 @@ class Delivery(models.Model):
     # A chat message's body exactly as first posted: a retry posts the same bytes with the same
     # X-Delivery-Id, so a receiver (or a person reading the chat) sees one message, not two versions.
     payload = models.TextField(_("message sent"), blank=True)
-    # The e-mail recipient's language when the reminder fanned out; empty: the team's (chat robots).
+    # The e-mail recipient's language when the reminder or event fanned out; empty: the team's (chat).
     language = models.CharField(_("language"), max_length=10, blank=True)
 
     class Meta:
@@ -614,7 +679,15 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["reminder", "channel", "recipient"], name="delivery_once_per_reminder_recipient"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["event", "channel", "recipient"], name="delivery_once_per_event_recipient"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reminder__isnull=False, event__isnull=True)
+                | models.Q(reminder__isnull=True, event__isnull=False),
+                name="delivery_reminder_xor_event",
+            ),
         ]
         indexes = [
             # Retry pick-up: WHERE status = pending AND next_attempt_at <= now.

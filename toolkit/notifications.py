@@ -1,10 +1,14 @@
-"""Reminders to people: in-app notifications, email and team chat webhooks.
+"""Reminders and events to people: in-app notifications, email and team chat webhooks.
+
+Two things are told: SLA reminders (a Reminder row, fanned out here by the periodic scan) and events
+(an Event row: assigned, the customer replied, a design awaits approval, …; recorded and fanned out by
+toolkit.events.notify). Both go through the same rows and the same sending below.
 
 Exactly once, enforced by the database:
 
-* ``reminder_fan_out`` inserts Notification and Delivery rows with ``ignore_conflicts``; their unique
-  constraints (reminder + user, reminder + channel + recipient) make a second call, a retried task
-  or a second worker insert nothing.
+* ``reminder_fan_out`` and ``event_fan_out`` insert Notification and Delivery rows with
+  ``ignore_conflicts``; their unique constraints (reminder or event + user, reminder or event +
+  channel + recipient) make a second call, a retried task or a second worker insert nothing.
 * ``delivery_send`` claims a delivery with one conditional UPDATE (pending and due, or sending with a
   claim older than ``lease()``: the worker died mid-send). Only the caller whose UPDATE touched the
   row sends; everyone else gets the current status back. The outcome is written only while the claim
@@ -24,7 +28,9 @@ bell notification per run of failures.
 
 Every text is written in its reader's language (toolkit.languages): a bell notification and an e-mail
 in the recipient's, fixed when the reminder fans out (the notification is stored as text, and the
-e-mail delivery keeps the language); a chat message in the team's (settings.LANGUAGE_CODE).
+e-mail delivery keeps the language); a chat message in the team's (settings.LANGUAGE_CODE). An event
+stores no text at all, only its kind and parameters: its bell notification is written when shown, in
+the reader's language of that moment, and its e-mail when sent.
 Durations are wall-clock time, also for business-hours targets; the due time is shown beside them.
 """
 
@@ -42,8 +48,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import languages, webhooks
-from .choices import Channel, DeliveryStatus, NotificationLevel, SlaState
-from .models import ChatWebhook, Delivery, Notification, Reminder, User
+from .choices import Channel, DeliveryStatus, EventKind, NotificationLevel, SlaState
+from .models import ChatWebhook, Delivery, Event, Notification, Reminder, User
 from .sla import BREACH_THRESHOLD
 
 logger = logging.getLogger(__name__)
@@ -166,6 +172,91 @@ def reminder_text(reminder: Reminder) -> ReminderText:
     )
 
 
+@dataclass(frozen=True)
+class EventText:
+    """An event in words: a title (its kind), the one-line message, details, the link, and why the
+    reader gets it (for the e-mail's footer)."""
+
+    title: str
+    line: str
+    details: list[str]
+    link: str
+    reason: str
+
+
+def _event_line(event: Event, params: dict) -> str:
+    kind = event.kind
+    on_ticket = bool(params.get("number"))
+    if kind == EventKind.ASSIGNED:
+        if not params.get("actor"):
+            return _("%(number)s (%(customer)s) was assigned to you") % params
+        return _("%(actor)s assigned %(number)s (%(customer)s) to you") % params
+    if kind == EventKind.REASSIGNED_AWAY:
+        return _("%(actor)s reassigned %(number)s (%(customer)s) to %(new_owner)s") % params
+    if kind == EventKind.CUSTOMER_REPLIED:
+        return _("The customer replied on %(number)s (%(customer)s)") % params
+    if kind == EventKind.MENTIONED:
+        if on_ticket:
+            return _("%(actor)s mentioned you on %(number)s (%(customer)s)") % params
+        return _("%(actor)s mentioned you") % params
+    if kind == EventKind.DESIGN_AWAITING_APPROVAL:
+        return _("%(actor)s submitted the solution design of %(number)s (%(customer)s) for approval") % params
+    if kind == EventKind.DESIGN_DECIDED:
+        if params.get("decision") == "rejected":
+            return _("%(actor)s rejected the solution design of %(number)s (%(customer)s)") % params
+        return _("%(actor)s approved the solution design of %(number)s (%(customer)s)") % params
+    if kind == EventKind.ARTICLE_AWAITING_REVIEW:
+        return _("%(actor)s submitted the article “%(title)s” for review") % params
+    raise ValueError(f"unknown event kind {kind!r}")
+
+
+def _event_reason(kind: str) -> str:
+    reasons = {
+        EventKind.ASSIGNED: _("You receive this because the ticket was assigned to you."),
+        EventKind.REASSIGNED_AWAY: _("You receive this because you were the ticket's owner."),
+        EventKind.CUSTOMER_REPLIED: _("You receive this because you work on this ticket."),
+        EventKind.MENTIONED: _("You receive this because you were mentioned."),
+        EventKind.DESIGN_AWAITING_APPROVAL: _("You receive this because you may approve solution designs."),
+        EventKind.DESIGN_DECIDED: _("You receive this because you wrote or submitted the design."),
+        EventKind.ARTICLE_AWAITING_REVIEW: _("You receive this because you may publish knowledge articles."),
+    }
+    return reasons.get(kind, "")
+
+
+def event_text(event: Event) -> EventText:
+    """The words of one event, in the active language, from its stored kind and parameters only
+    (no query). Missing parameters read as empty rather than failing a send."""
+    params = {key: "" if value is None else value for key, value in (event.params or {}).items()}
+    for key in ("number", "customer", "new_owner", "title", "actor"):
+        params.setdefault(key, "")
+    if not params.get("actor") and event.kind != EventKind.ASSIGNED:
+        params["actor"] = _("Someone")
+    details = []
+    if params.get("design"):
+        details.append(_("Design: %(design)s") % params)
+    if params.get("reason"):
+        details.append(_("Reason: %(reason)s") % params)
+    if params.get("comment"):
+        details.append(_("Comment: %(comment)s") % params)
+    if params.get("excerpt"):
+        details.append(str(params["excerpt"]))
+    return EventText(
+        title=str(EventKind(event.kind).label),
+        line=_event_line(event, params),
+        details=details,
+        link=site_url(event.link) if event.link else "",
+        reason=_event_reason(event.kind),
+    )
+
+
+def notification_text(notification: Notification) -> str:
+    """What the bell shows for one notification, in the active language: an event's text is written
+    now from the event (select_related("event") to avoid a query per row), others are stored."""
+    if notification.event_id:
+        return event_text(notification.event).line
+    return notification.message
+
+
 def _whole_minutes(delta: timedelta) -> int:
     return max(0, round(delta.total_seconds() / 60))
 
@@ -180,6 +271,16 @@ def _notification_message(text: ReminderText, *, escalated_from=None) -> str:
 def _email(text: ReminderText, reason: str) -> tuple[str, str]:
     body = "\n".join([text.line, "", *text.details, "", _("Open the ticket: %(url)s") % {"url": text.link}])
     return text.line, f"{body}\n\n-- \n{reason}\n"
+
+
+def _event_email(text: EventText) -> tuple[str, str]:
+    lines = [text.line]
+    if text.details:
+        lines += ["", *text.details]
+    if text.link:
+        lines += ["", _("Open: %(url)s") % {"url": text.link}]
+    body = "\n".join(lines)
+    return text.line, f"{body}\n\n-- \n{text.reason}\n"
 
 
 # ---------------------------------------------------------------- fan-out
@@ -257,6 +358,45 @@ def _fan_out_rows(reminder: Reminder, webhook_ids) -> tuple[list[Notification], 
     return notifications, deliveries
 
 
+def event_fan_out(*, event: Event, users, webhook_ids=()) -> list[int]:
+    """Bell notifications for these users, an e-mail delivery for each of their addresses (in the
+    user's language) and a chat delivery for each of these webhooks, for one event.
+
+    Four queries. Idempotent like reminders_fan_out: a repeated call inserts nothing. The caller
+    (toolkit.events.notify) has chosen the users: active, never the actor. Returns the event's
+    deliveries still pending.
+    """
+    notifications = [
+        Notification(
+            user=user, ticket_id=event.ticket_id, event=event, level=NotificationLevel.EVENT, link=event.link
+        )
+        for user in users
+    ]
+    deliveries, addresses = [], set()
+    for user in users:
+        address = (user.email or "").strip()
+        if address and user.is_active and address.lower() not in addresses:
+            addresses.add(address.lower())
+            deliveries.append(
+                Delivery(
+                    event=event,
+                    channel=Channel.EMAIL,
+                    recipient=address,
+                    language=languages.language_of(user),
+                )
+            )
+    for webhook_id in webhook_ids:
+        deliveries.append(Delivery(event=event, channel=Channel.WEBHOOK, recipient=str(webhook_id)))
+    with transaction.atomic():
+        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return list(
+        Delivery.objects.filter(event=event, status=DeliveryStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 # ---------------------------------------------------------------- sending
 
 
@@ -285,7 +425,7 @@ def delivery_send(delivery_id: int) -> str:
     if not claimed:
         return _current_status(delivery_id)
     delivery = Delivery.objects.select_related(
-        *(f"reminder__{relation}" for relation in _REMINDER_RELATIONS)
+        "event", *(f"reminder__{relation}" for relation in _REMINDER_RELATIONS)
     ).get(pk=delivery_id)
     mine = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, claimed_at=claimed_at)
     try:
@@ -325,10 +465,12 @@ def _record_failure(delivery, mine, error) -> str:
 
 
 def _send(delivery: Delivery):
-    reminder = delivery.reminder
-    text = reminder_text(reminder)
     if delivery.channel == Channel.EMAIL:
-        subject, body = _email(text, _email_reason(reminder, delivery.recipient))
+        if delivery.event is not None:
+            subject, body = _event_email(event_text(delivery.event))
+        else:
+            reminder = delivery.reminder
+            subject, body = _email(reminder_text(reminder), _email_reason(reminder, delivery.recipient))
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [delivery.recipient], fail_silently=False)
         return
     raise PermanentDeliveryError(f"unknown channel {delivery.channel!r}")
@@ -338,10 +480,16 @@ def _webhook_payload(delivery: Delivery, webhook: ChatWebhook) -> str:
     """The body to post: the one stored at the first attempt, else rendered now."""
     if delivery.payload:
         return delivery.payload
-    text = reminder_text(delivery.reminder)
-    message = webhooks.ChatMessage(
-        title=text.title, text="\n".join([text.line, *text.details]), link=text.link, breach=text.breach
-    )
+    if delivery.event is not None:
+        told = event_text(delivery.event)
+        message = webhooks.ChatMessage(
+            title=told.title, text="\n".join([told.line, *told.details]), link=told.link, breach=False
+        )
+    else:
+        text = reminder_text(delivery.reminder)
+        message = webhooks.ChatMessage(
+            title=text.title, text="\n".join([text.line, *text.details]), link=text.link, breach=text.breach
+        )
     return webhooks.encode(webhooks.build_payload(webhook.kind, message)).decode("utf-8")
 
 

@@ -10,8 +10,8 @@ from django.db.models import F, Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import permissions, sla
-from .choices import STAGE_SEQUENCE, Stage
+from . import events, permissions, sla
+from .choices import STAGE_SEQUENCE, EventKind, Stage
 from .db import retry_on_conflict
 from .history import save_with_history
 from .models import Clarification, Contact, Customer, StageChange, Ticket, TicketNumberSequence
@@ -147,16 +147,20 @@ def ticket_create(*, recorded_by, number: str = "", by=None, **fields) -> Ticket
     ticket = Ticket(number=number, recorded_by=recorded_by, recorded_at=recorded_at, **fields)
     save_with_history(ticket, by=by or recorded_by)
     sla.sla_start(ticket)
+    # Logged for someone else (routing, a colleague at the phone): they hear of it.
+    events.notify(kind=EventKind.ASSIGNED, recipients=[ticket.owner], actor=by or recorded_by, ticket=ticket)
     return ticket
 
 
 @retry_on_conflict
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
+def ticket_update(*, ticket: Ticket, by, reason: str = "", **changes) -> Ticket:
     """Edit the fields that may change after intake; the original description never does.
 
     A new owner needs permissions.can_assign (PermissionDenied otherwise): an engineer cannot make
-    themselves the owner of someone else's ticket.
+    themselves the owner of someone else's ticket. Both owners are told (toolkit.events): the new one
+    that it is theirs, the previous one who has it now and ``reason`` (why it was reassigned), which
+    is also kept in the ticket's history.
     """
     unknown = set(changes) - set(EDITABLE_TICKET_FIELDS)
     if unknown:
@@ -173,8 +177,10 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
                     _("Only those who may see the customer's contact details can change “%(field)s”.")
                     % {"field": cast(Field, Ticket._meta.get_field(name)).verbose_name}
                 )
+    previous_owner = None
     if "owner" in changes and getattr(changes["owner"], "pk", None) != ticket.owner_id:
         permissions.ensure_can_assign(by, ticket, changes["owner"])
+        previous_owner = ticket.owner
     if "occurred_at" in changes:
         changes["occurred_at"] = truncate_to_minute(changes["occurred_at"])
         validate_occurred_at(changes["occurred_at"])
@@ -187,11 +193,27 @@ def ticket_update(*, ticket: Ticket, by, **changes) -> Ticket:
         reason=ticket.priority_override_reason,
     )
     # Only the edited fields: the SLA columns are the engine's, and may have moved since the form loaded.
-    save_with_history(ticket, by=by, update_fields=[*changes, "updated_at"])
+    reason = (reason or "").strip()
+    save_with_history(ticket, by=by, reason=reason, update_fields=[*changes, "updated_at"])
     sla.sla_record_response(ticket)
     if ticket.priority != priority_before:
         sla.sla_recompute(ticket)
+    if previous_owner is not None:
+        _tell_owners(ticket=ticket, previous_owner=previous_owner, by=by, reason=reason)
     return ticket
+
+
+def _tell_owners(*, ticket: Ticket, previous_owner, by, reason: str) -> None:
+    """转派 notifies both people: the new owner has it, the previous one hears who has it and why."""
+    params = {"reason": reason} if reason else None
+    events.notify(kind=EventKind.ASSIGNED, recipients=[ticket.owner], actor=by, ticket=ticket, params=params)
+    events.notify(
+        kind=EventKind.REASSIGNED_AWAY,
+        recipients=[previous_owner],
+        actor=by,
+        ticket=ticket,
+        params={"new_owner": ticket.owner.display_name, "reason": reason},
+    )
 
 
 def allowed_next_stages(stage: str) -> list[str]:

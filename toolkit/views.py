@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from . import languages
 from .models import Notification
+from .notifications import notification_text
 
 NOTIFICATIONS_PAGE_SIZE = 25
 # htmx stops polling on this status (https://htmx.org/docs/#polling).
@@ -22,23 +24,32 @@ HTMX_STOP_POLLING = 286
 @require_GET
 def notification_list(request):
     unread_only = request.GET.get("unread") == "1"
-    notifications = Notification.objects.filter(user=request.user).select_related("ticket")
+    notifications = Notification.objects.filter(user=request.user).select_related("ticket", "event")
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
     page = Paginator(notifications, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Event notifications are written now, in the reader's language for messages (as reminders were).
+    with languages.writing_to(request.user):
+        for notification in page.object_list:
+            notification.text = notification_text(notification)
+            if notification.event is not None:
+                notification.kind_label = str(notification.event.get_kind_display())
     context = {"page": page, "unread_only": unread_only, "query_string": "unread=1" if unread_only else ""}
     return render(request, "toolkit/notifications.html", context)
 
 
 @require_POST
 def notification_open(request, pk):
-    """Opening a notification marks it read and goes to its ticket (or its link, e.g. a failing webhook)."""
+    """Opening a notification marks it read and goes to its link (a design, an article, a failing webhook)
+    or else its ticket."""
     notification = get_object_or_404(Notification.objects.select_related("ticket"), pk=pk, user=request.user)
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    # Links are paths on this site, written by the application ("//host" would leave it).
+    if notification.link.startswith("/") and not notification.link.startswith("//"):
+        return redirect(notification.link)
     if notification.ticket is None:
-        # Links are paths on this site, written by the application; "/" if there is none.
-        return redirect(notification.link if notification.link.startswith("/") else "/")
+        return redirect("/")
     return redirect(notification.ticket)
 
 

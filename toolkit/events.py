@@ -1,0 +1,87 @@
+"""Telling people what happened: one call, ``notify``, for every event that is not an SLA reminder.
+
+Assigned to you, reassigned away from you, the customer replied, you were mentioned, a design awaits
+your approval or was decided, an article awaits your review: each goes to the bell, by e-mail and,
+when asked, to the team's chat webhooks, through the same exactly-once rows and sending as the SLA
+reminders (toolkit.notifications).
+
+``notify`` records the Event with its notification and delivery rows in the caller's transaction, so
+the action and the news of it are saved together or not at all (a crash between the two cannot lose
+the news, a rolled-back action tells nobody), and queues the sending after commit. A broker that is
+down leaves the deliveries pending for the periodic scan (toolkit.tasks), which sends them later.
+
+An event keeps its kind and plain parameters, never a translated sentence: each reader's bell shows
+it in their language when they look, and each e-mail is written in the recipient's language when sent.
+Free text in the parameters (a reason, a comment, an excerpt) has phone numbers and e-mail addresses
+masked (toolkit.privacy): notifications go to people who may not see contact details, and to chat.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from . import notifications, tasks
+from .choices import EventKind
+from .models import ChatWebhook, Event, Ticket, User
+from .privacy import mask_free_text
+
+__all__ = ["EventKind", "notify"]
+
+
+def _plain_params(params: dict | None) -> dict[str, Any]:
+    """JSON-safe copies, free text masked. Values must be data (names, titles, codes), not translations."""
+    plain: dict[str, Any] = {}
+    for key, value in (params or {}).items():
+        if value is None or isinstance(value, bool | int | float):
+            plain[key] = value
+        else:
+            plain[key] = mask_free_text(str(value))
+    return plain
+
+
+@transaction.atomic
+def notify(
+    *,
+    kind: str,
+    recipients: Iterable[Any],
+    actor: User | None = None,
+    ticket: Ticket | None = None,
+    link: str = "",
+    params: dict | None = None,
+    chat: bool = False,
+) -> Event | None:
+    """Record one event and tell these people (and the team chat when chat=True) about it.
+
+    ``recipients``: users (or a queryset of them); the actor and inactive users are left out, and
+    each gets one notification. ``link``: a path on this site (default: the ticket's page).
+    ``params``: what the kind's text needs beyond the ticket and the actor (see
+    notifications.event_text), e.g. ``new_owner`` and ``reason`` (reassigned_away), ``decision``
+    ("approved"/"rejected") and ``comment`` (design_decided), ``title`` (article_awaiting_review),
+    ``excerpt`` (customer_replied, mentioned). Returns the Event, or None when nobody is told.
+    Raises ValueError for an unknown kind.
+    """
+    kind = EventKind(kind)
+    wanted = {user.pk for user in recipients if user is not None and user.pk is not None}
+    if actor is not None:
+        wanted.discard(actor.pk)
+    users = list(User.objects.filter(pk__in=wanted, is_active=True).order_by("pk")) if wanted else []
+    webhook_ids = (
+        list(ChatWebhook.objects.filter(active=True).order_by("pk").values_list("pk", flat=True))
+        if chat
+        else []
+    )
+    if not users and not webhook_ids:
+        return None
+    stored = _plain_params(params)
+    if actor is not None:
+        stored.setdefault("actor", actor.display_name)
+    if ticket is not None:
+        stored.setdefault("number", ticket.number)
+        stored.setdefault("customer", ticket.customer.name)
+        link = link or ticket.get_absolute_url()
+    event = Event.objects.create(kind=kind, ticket=ticket, actor=actor, link=link, params=stored)
+    delivery_ids = notifications.event_fan_out(event=event, users=users, webhook_ids=webhook_ids)
+    if delivery_ids:
+        transaction.on_commit(lambda: tasks.enqueue_deliveries(delivery_ids))
+    return event
