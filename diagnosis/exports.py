@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from toolkit.choices import ProblemType, Source
 from toolkit.excel import Column, ExportedFile, write_table
@@ -17,6 +17,8 @@ from toolkit.privacy import (
 )
 
 TABLE_TITLE = gettext_lazy("Technical Service Problem Quick Diagnosis Table")
+# Excel allows 31 characters in a sheet name: the English title has 47 (技术服务问题快速诊断表 fits).
+SHEET_NAME = pgettext_lazy("Excel sheet name, at most 31 characters", "Quick Diagnosis Table")
 
 # The document's 15 columns, in order. Import reads the same layout.
 COLUMNS = [
@@ -80,7 +82,9 @@ def export_diagnosis_table(*, filterset, user, query_string: str) -> ExportedFil
     rows = (diagnosis_row(index, ticket, user, labels) for index, ticket in enumerate(tickets, start=1))
     name = _("diagnosis-table")
     filename = f"{name}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    exported = write_table(title=str(TABLE_TITLE), columns=COLUMNS, rows=rows, filename=filename)
+    exported = write_table(
+        title=str(TABLE_TITLE), sheet_name=str(SHEET_NAME), columns=COLUMNS, rows=rows, filename=filename
+    )
     with transaction.atomic():
         ExportLog.objects.create(
             user=user,
@@ -90,3 +94,11 @@ def export_diagnosis_table(*, filterset, user, query_string: str) -> ExportedFil
             contact_details_masked=not user.has_perm(CONTACT_DETAILS_PERMISSION),
         )
     return exported
+
+
+def import_template() -> ExportedFile:
+    """The import's layout without rows (title and the 15 headers in the active language), to fill in."""
+    filename = f"{_('diagnosis-import-template')}.xlsx"
+    return write_table(
+        title=str(TABLE_TITLE), sheet_name=str(SHEET_NAME), columns=COLUMNS, rows=[], filename=filename
+    )

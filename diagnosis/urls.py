@@ -12,6 +12,7 @@ urlpatterns = [
     path("new/contacts/", views.contact_names, name="contact_names"),
     path("export.xlsx", views.ticket_export, name="export"),
     path("import/", views.ticket_import, name="import"),
+    path("import/template.xlsx", views.import_template, name="import_template"),
     path("saved-filters/", views.saved_filter_create, name="saved_filter_create"),
     path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("<str:number>/", views.ticket_detail, name="detail"),

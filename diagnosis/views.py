@@ -305,6 +305,14 @@ def ticket_import(request):
     return render(request, "diagnosis/ticket_import.html", {"form": form}, status=status)
 
 
+@require_GET
+@permission_required(["toolkit.import_ticket", "toolkit.add_ticket"], raise_exception=True)
+def import_template(request):
+    """The import's empty layout (title and headers in the page's language) to fill in and upload."""
+    template = exports.import_template()
+    return FileResponse(template.file, as_attachment=True, filename=template.filename)
+
+
 @require_POST
 @permission_required("diagnosis.add_savedfilter", raise_exception=True)
 def saved_filter_create(request):

@@ -63,11 +63,18 @@ def _cell(sheet, value, column: Column):
 
 
 def write_table(
-    *, title: str, columns: Sequence[Column], rows: Iterable[Sequence], filename: str
+    *,
+    title: str,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence],
+    filename: str,
+    sheet_name: str | None = None,
 ) -> ExportedFile:
-    """Title row, header row, data rows; frozen header, auto-filter, column widths, real dates."""
+    """Title row, header row, data rows; frozen header, auto-filter, column widths, real dates.
+
+    `sheet_name` is for a title longer than Excel's 31 characters for a sheet name (else it is cut)."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sanitize_text(title)[:31])
+    sheet = workbook.create_sheet(title=sanitize_text(sheet_name or title)[:31])
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A3"
