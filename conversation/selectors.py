@@ -1,0 +1,144 @@
+"""Reads of a ticket's conversation: the public thread, the merged timeline, the ticket a mail answers,
+the canned replies a user may pick."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db.models import QuerySet
+
+from toolkit.models import Ticket
+from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_free_text, mask_person_name
+
+from .choices import MessageKind
+from .models import CannedReply, Message
+
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_TICKET_IN_SUBJECT = re.compile(r"\[(TS-\d{8}-\d{4,})\]")
+
+
+def public_messages(ticket: Ticket) -> QuerySet[Message]:
+    """Replies and the customer's messages, oldest first; never internal notes (the status page's thread)."""
+    return (
+        Message.objects.filter(ticket=ticket, kind__in=MessageKind.public())
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_for_mail(*, subject: str, in_reply_to: str, references: str) -> Ticket | None:
+    """The ticket an incoming mail answers: a Message-ID we sent or received named in In-Reply-To or
+    References (In-Reply-To first, then References newest first), else ``[TS-…]`` in the subject."""
+    ids = _MESSAGE_ID.findall(in_reply_to or "") + list(reversed(_MESSAGE_ID.findall(references or "")))
+    ids = list(dict.fromkeys(ids))[:50]
+    if ids:
+        # message_id <> '' matches the unique constraint's condition, so its partial index serves this.
+        found = dict(
+            Message.objects.filter(message_id__in=ids)
+            .exclude(message_id="")
+            .values_list("message_id", "ticket_id")
+        )
+        for message_id in ids:
+            if message_id in found:
+                return Ticket.objects.filter(pk=found[message_id]).first()
+    match = _TICKET_IN_SUBJECT.search(subject or "")
+    if match:
+        return Ticket.objects.filter(number=match.group(1)).first()
+    return None
+
+
+@dataclass
+class TimelineItem:
+    """One entry of the ticket's timeline: a message (reply, note, customer) or a history entry."""
+
+    at: datetime
+    kind: str  # reply | note | customer | created | changed | stage | clarification
+    who: str
+    title: str
+    text: str = ""
+    details: list[tuple[str, str, str]] = field(default_factory=list)
+    message: Message | None = None
+    from_address: str = ""
+    attachments: list[Any] = field(default_factory=list)
+
+    @property
+    def is_message(self) -> bool:
+        return self.message is not None
+
+
+def attachments_by_message(messages: list[Message]) -> dict[int, list[Any]]:
+    """The messages' files in one query (attachments.selectors.attachments_for), by message id."""
+    if not messages or not apps.is_installed("attachments"):
+        return {}
+    try:
+        from attachments.selectors import attachments_for
+    except ImportError:
+        return {}
+    found = attachments_for(messages)
+    by_message: dict[int, list[Any]] = {}
+    if isinstance(found, dict):
+        for key, files in found.items():
+            pk = getattr(key, "pk", key[1] if isinstance(key, tuple) else key)
+            by_message.setdefault(pk, []).extend(files)
+        return by_message
+    for attachment in found:
+        by_message.setdefault(attachment.object_id, []).append(attachment)
+    return by_message
+
+
+def _message_item(message: Message, *, masked: bool, files: list[Any]) -> TimelineItem:
+    if message.kind == MessageKind.CUSTOMER:
+        name = message.sender_name or message.ticket.contact.name
+        who = mask_person_name(name) if masked else name
+        address = mask_contact_details(message.from_address) if masked else message.from_address
+    else:
+        who = message.author.display_name if message.author else message.sender_name
+        address = ""
+    return TimelineItem(
+        at=message.created_at,
+        kind=message.kind,
+        who=who,
+        title=str(MessageKind(message.kind).label),
+        text=mask_free_text(message.body) if masked else message.body,
+        message=message,
+        from_address=address,
+        attachments=files,
+    )
+
+
+def timeline(ticket: Ticket, viewer) -> list[TimelineItem]:
+    """Replies, notes, the customer's messages, stage changes, clarifications and field changes, newest
+    first. A fixed number of queries however long the conversation: the messages, their files, and the
+    ticket's history (diagnosis.timeline). Contact data is masked for viewers who may not see it."""
+    from diagnosis.timeline import ticket_timeline
+
+    masked = viewer is None or not can_see_contact_details(viewer, ticket)
+    messages = list(
+        Message.objects.filter(ticket=ticket)
+        .select_related("author", "ticket__contact")
+        .order_by("created_at", "id")
+    )
+    files = attachments_by_message(messages)
+    items = [_message_item(message, masked=masked, files=files.get(message.pk, [])) for message in messages]
+    for entry in ticket_timeline(ticket, viewer=viewer):
+        items.append(
+            TimelineItem(
+                at=entry.at,
+                kind=entry.kind,
+                who=entry.who,
+                title=entry.title,
+                text=entry.text,
+                details=entry.details,
+            )
+        )
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items
+
+
+def canned_replies_for(user) -> QuerySet[CannedReply]:
+    """The canned replies ``user`` may use: shared ones and their own, by title."""
+    return CannedReply.objects.usable_by(user).select_related("owner").order_by("title", "id")

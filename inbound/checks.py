@@ -1,0 +1,33 @@
+"""System checks: inbound mail's settings are usable before the first poll needs them."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+from django.core.exceptions import ImproperlyConfigured
+
+from toolkit.choices import ProblemType
+
+from . import mailbox
+
+
+@register()
+def inbound_settings(app_configs=None, **kwargs):
+    errors = []
+    try:
+        mailbox.configured()
+    except ImproperlyConfigured as error:
+        errors.append(Error(str(error), id="inbound.E001"))
+    if settings.INBOUND_DEFAULT_PROBLEM_TYPE not in ProblemType.values:
+        errors.append(
+            Error(
+                f"INBOUND_DEFAULT_PROBLEM_TYPE must be one of {', '.join(ProblemType.values)}.",
+                id="inbound.E002",
+            )
+        )
+    if settings.INBOUND_EMAIL_TIMEOUT_SECONDS <= 0 or settings.INBOUND_EMAIL_POLL_SECONDS <= 0:
+        errors.append(
+            Error(
+                "INBOUND_EMAIL_TIMEOUT_SECONDS and INBOUND_EMAIL_POLL_SECONDS must be positive.",
+                id="inbound.E003",
+            )
+        )
+    return errors
