@@ -412,6 +412,7 @@ def _stage_before_hold(ticket: Ticket) -> str:
 def _reopen_for_customer(ticket: Ticket) -> None:
     """Resolved or closed → diagnosis; on hold → the stage it was held in. Recorded as the owner's move
     (a customer has no account), with the reason written in the team's language."""
+    to_stage: str
     if ticket.stage in (Stage.EVALUATION, Stage.CLOSED):
         to_stage = Stage.DIAGNOSIS
     elif ticket.stage == Stage.ON_HOLD:

@@ -18,7 +18,9 @@ def log_ticket(owner, *, email="wang@example.com", language="", details="1385678
         contact_details=details,
         source=Source.EMAIL,
         occurred_at=timezone.now(),
-        description="系统无法登录,提示验证码错误\n影响3名用户提交订单" if description is None else description,
+        description="系统无法登录,提示验证码错误\n影响3名用户提交订单"
+        if description is None
+        else description,
         problem_type=ProblemType.FUNCTIONAL,
         priority=Priority.P1,
         suggested_priority=Priority.P1,

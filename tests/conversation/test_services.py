@@ -50,7 +50,9 @@ def test_second_reply_threads_on_the_customers_mail(ticket, engineer):
     assert second.references == f"{first.message_id} {answer.message_id}"
 
 
-def test_reply_without_an_address_is_kept_and_marked_not_emailed(engineer, django_capture_on_commit_callbacks):
+def test_reply_without_an_address_is_kept_and_marked_not_emailed(
+    engineer, django_capture_on_commit_callbacks
+):
     ticket = log_ticket(engineer, email="", details="13856785678")
     with django_capture_on_commit_callbacks() as callbacks:
         reply = services.reply_send(ticket=ticket, body="已电话联系", by=engineer)
@@ -72,7 +74,10 @@ def test_subject_in_the_contacts_language(engineer):
     assert reply.language == "en"
     assert reply.subject == f"[{ticket.number}] Your request"
     chinese = log_ticket(engineer, email="li@example.com", description="")
-    assert services.reply_send(ticket=chinese, body="您好", by=engineer).subject == f"[{chinese.number}] 您的问题"
+    assert (
+        services.reply_send(ticket=chinese, body="您好", by=engineer).subject
+        == f"[{chinese.number}] 您的问题"
+    )
 
 
 def test_first_reply_meets_the_first_response_target(ticket, engineer):
@@ -128,7 +133,9 @@ def test_the_same_message_id_twice_is_kept_once(ticket):
     first = services.customer_message_receive(
         ticket=ticket, body="第一封", channel="email", message_id="<m1@customer.cn>"
     )
-    again = services.customer_message_receive(ticket=ticket, body="第一封", channel="email", message_id="m1@customer.cn")
+    again = services.customer_message_receive(
+        ticket=ticket, body="第一封", channel="email", message_id="m1@customer.cn"
+    )
     assert again.pk == first.pk
     assert Message.objects.count() == 1
 
@@ -187,12 +194,24 @@ def test_ticket_for_mail_by_our_message_id_then_references_then_subject(ticket, 
     reply = services.reply_send(ticket=ticket, body="回复", by=engineer)
     assert services.ticket_for_mail(subject="", in_reply_to=reply.message_id, references="") == ticket
     assert (
-        services.ticket_for_mail(subject="", in_reply_to="<unknown@x>", references=f"<a@b> {reply.message_id}")
+        services.ticket_for_mail(
+            subject="", in_reply_to="<unknown@x>", references=f"<a@b> {reply.message_id}"
+        )
         == ticket
     )
     # Headers beat the subject; the subject's number is the fallback.
-    assert services.ticket_for_mail(subject=f"Re: [{other.number}] x", in_reply_to=reply.message_id, references="") == ticket
-    assert services.ticket_for_mail(subject=f"回复:[{other.number}] 登录", in_reply_to="<no@where>", references="") == other
+    assert (
+        services.ticket_for_mail(
+            subject=f"Re: [{other.number}] x", in_reply_to=reply.message_id, references=""
+        )
+        == ticket
+    )
+    assert (
+        services.ticket_for_mail(
+            subject=f"回复:[{other.number}] 登录", in_reply_to="<no@where>", references=""
+        )
+        == other
+    )
     assert services.ticket_for_mail(subject="Hello", in_reply_to="", references="") is None
     assert services.ticket_for_mail(subject="[TS-19990101-0001] gone", in_reply_to="", references="") is None
 
