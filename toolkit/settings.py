@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "jobs",
     "attachments",
     "conversation",  # replies, internal notes and canned replies on the ticket page
-    "conversation",  # replies, internal notes and canned replies on the ticket page
     "portal",  # the customer report form and status page, above the core
     "demo",  # seed_demo, above the chapters
 ]
@@ -289,11 +288,6 @@ vars().update(EMAIL_CONFIG)
 # delivery, which is retried, instead of holding a worker.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="service-toolkit@localhost")
-# Replies to customers (conversation/): the From address (empty: DEFAULT_FROM_EMAIL; point it at the
-# inbound mailbox so the customer's answers come back), and the domain of the Message-IDs we generate
-# (empty: the From address's domain).
-REPLY_FROM_EMAIL = env.str("REPLY_FROM_EMAIL", default="")
-MESSAGE_ID_DOMAIN = env.str("MESSAGE_ID_DOMAIN", default="")
 # Replies to customers (conversation/): the From address (empty: DEFAULT_FROM_EMAIL; point it at the
 # inbound mailbox so the customer's answers come back), and the domain of the Message-IDs we generate
 # (empty: the From address's domain).

@@ -26,8 +26,6 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     # The ticket page's conversation card (replies, notes) and the canned-replies page.
     path("conversation/", include("conversation.urls")),
-    # The ticket page's conversation card (replies, notes) and the canned-replies page.
-    path("conversation/", include("conversation.urls")),
     # Background jobs: /imports/<id>/ (and later /exports/<id>/).
     path("", include("jobs.urls")),
     # Our login (throttled, two-step) and password reset (throttled) first, then Django's other account pages.
