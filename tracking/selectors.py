@@ -5,12 +5,29 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Avg, Count, DecimalField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from toolkit import chapters
-from toolkit.choices import Stage
-from toolkit.models import Ticket
+from toolkit.choices import SlaTargetKind, Stage
+from toolkit.models import Ticket, TicketSla
 
 from .models import ProgressEntry, Task, TaskStatus
 from .variance import PlanVariance, dates_of, plan_variance
@@ -171,13 +188,24 @@ def ticket_tasks_for_export(ticket: Ticket) -> QuerySet[Task]:
 def tickets_in_implementation() -> QuerySet[Ticket]:
     """The overview page: every ticket in implementation with its plan's counts, in one query.
 
-    Rows carry ``task_count``, ``done_count``, ``overdue_count``, ``plan_end`` and ``avg_progress``.
+    Rows carry ``task_count``, ``done_count``, ``overdue_count``, ``plan_end``, ``avg_progress``, the
+    running resolution target's ``resolution_due`` (None when met, paused or missing) and
+    ``plan_after_due``: the plan's last planned day falls after the day the resolution is due.
     """
     today = timezone.localdate()
     open_tasks = ~Q(implementation_tasks__status=TaskStatus.DONE)
+    # Served by TicketSla's unique (ticket, target) constraint.
+    resolution_due = TicketSla.objects.filter(
+        ticket=OuterRef("pk"), target=SlaTargetKind.RESOLUTION, met_at__isnull=True
+    ).values("due_at")[:1]
     return (
         Ticket.objects.filter(stage=Stage.IMPLEMENTATION)
         .select_related("customer", "owner")
+        .annotate(
+            resolution_due=Subquery(resolution_due),
+            # The due day in the team's time zone: a task planned to end that day ends on time.
+            resolution_due_day=TruncDate("resolution_due", tzinfo=timezone.get_current_timezone()),
+        )
         .annotate(
             task_count=Count("implementation_tasks"),
             done_count=Count("implementation_tasks", filter=Q(implementation_tasks__status=TaskStatus.DONE)),
@@ -186,6 +214,13 @@ def tickets_in_implementation() -> QuerySet[Ticket]:
             ),
             plan_end=Max("implementation_tasks__planned_end"),
             avg_progress=Avg("implementation_tasks__progress"),
+        )
+        .annotate(
+            plan_after_due=Case(
+                When(plan_end__gt=F("resolution_due_day"), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
         )
         .order_by("-overdue_count", "plan_end", "number")
     )
