@@ -2,8 +2,8 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from toolkit.admin_privacy import ContactPrivacyAdminMixin
 
@@ -61,7 +61,7 @@ class InboundMailAdmin(ContactPrivacyAdminMixin, admin.ModelAdmin):
             with obj.raw.open("rb") as handle:
                 head = handle.read(RAW_PREVIEW_BYTES)
         except (OSError, ValueError):
-            return _("(not readable from the storage)")
+            return gettext("(not readable from the storage)")
         return head.decode("utf-8", errors="replace")
 
     @admin.action(description=_("Process the selected failed mails again"), permissions=["change"])
@@ -84,17 +84,12 @@ class InboundMailAdmin(ContactPrivacyAdminMixin, admin.ModelAdmin):
         if done:
             self.message_user(
                 request,
-                ngettext("%(count)d mail processed.", "%(count)d mails processed.", done) % {"count": done},
+                gettext("Mails processed: %(count)d.") % {"count": done},
                 messages.SUCCESS,
             )
         if failed:
             self.message_user(
                 request,
-                ngettext(
-                    "%(count)d mail failed again; its error is updated.",
-                    "%(count)d mails failed again; their errors are updated.",
-                    failed,
-                )
-                % {"count": failed},
+                gettext("Mails that failed again (their errors are updated): %(count)d.") % {"count": failed},
                 messages.WARNING,
             )

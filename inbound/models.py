@@ -22,7 +22,7 @@ class InboundMail(models.Model):
     message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
     folder = models.CharField(_("folder"), max_length=200, blank=True)
     uid = models.PositiveBigIntegerField(_("mailbox UID"), null=True, blank=True)
-    from_address = models.CharField(_("from"), max_length=254, blank=True)
+    from_address = models.CharField(_("sender"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)

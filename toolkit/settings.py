@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "attachments",
     "conversation",  # replies, internal notes and canned replies on the ticket page
     "portal",  # the customer report form and status page, above the core
+    "inbound",  # inbound e-mail: new mail opens tickets, replies join their conversation
     "demo",  # seed_demo, above the chapters
 ]
 
@@ -262,6 +263,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SLA_SCAN_INTERVAL_SECONDS),
         "options": {"expires": SLA_SCAN_INTERVAL_SECONDS * 0.9},
     },
+}
+# Inbound e-mail (inbound/, README "Inbound e-mail"): the mailbox as imaps://user:password@host:993/INBOX
+# (imap+starttls://…, or imap://… without TLS for tests); empty turns polling off. The poll runs on the
+# default queue every INBOUND_EMAIL_POLL_SECONDS; each network step has INBOUND_EMAIL_TIMEOUT_SECONDS.
+INBOUND_EMAIL_URL = env.str("INBOUND_EMAIL_URL", default="")
+INBOUND_EMAIL_POLL_SECONDS = env.int("INBOUND_EMAIL_POLL_SECONDS", default=60)
+INBOUND_EMAIL_TIMEOUT_SECONDS = env.float("INBOUND_EMAIL_TIMEOUT_SECONDS", default=30.0)
+# A larger mail is not downloaded: its header is kept as a failed mail for an admin, the mail stays put.
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=30 * 1024 * 1024)
+# Owner of tickets opened by mail (a username); empty: the first manager. Routing replaces this later.
+INBOUND_DEFAULT_OWNER = env.str("INBOUND_DEFAULT_OWNER", default="")
+INBOUND_DEFAULT_PROBLEM_TYPE = env.str("INBOUND_DEFAULT_PROBLEM_TYPE", default="functional")
+CELERY_BEAT_SCHEDULE["inbound-mail"] = {
+    "task": "inbound.tasks.fetch_mail_task",
+    "schedule": float(INBOUND_EMAIL_POLL_SECONDS),
+    # A poll that waited longer than a period is useless: the next one is due anyway.
+    "options": {"expires": INBOUND_EMAIL_POLL_SECONDS * 0.9},
 }
 
 if REDIS_URL:
