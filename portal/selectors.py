@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -15,20 +15,43 @@ from .models import ReportLink, StatusLink
 
 
 @dataclass
+class PublicMessage:
+    """A message as the status page shows it: the text, when, whose side, its files. No names."""
+
+    body: str
+    at: datetime
+    from_customer: bool
+    files: list[Any]
+
+
+@dataclass
 class StatusPage:
     """Everything the customer's status page shows: nothing about other tickets, no notes, no history."""
 
     ticket: Ticket
-    messages: Sequence[Any]
+    messages: list[PublicMessage]
+    report_files: list[Any]
     can_write: bool  # the conversation app takes the customer's messages
     can_attach: bool
 
 
 def status_page(link: StatusLink) -> StatusPage:
+    """The status page of a link (three queries: messages, their files, the report's files)."""
     ticket = link.ticket
+    messages = channels.public_messages(ticket)
+    files = channels.files_of_messages(messages)
     return StatusPage(
         ticket=ticket,
-        messages=channels.public_messages(ticket),
+        messages=[
+            PublicMessage(
+                body=message.body,
+                at=message.created_at,
+                from_customer=channels.is_customer_message(message),
+                files=files.get(message.pk, []),
+            )
+            for message in messages
+        ],
+        report_files=channels.customer_report_files(ticket),
         can_write=channels.conversation_installed(),
         can_attach=channels.attachments_installed(),
     )

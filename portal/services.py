@@ -338,10 +338,13 @@ def status_message_add(
     ticket = link.ticket
     if ticket.stage == Stage.CANCELLED:
         raise ValidationError(_("This ticket is cancelled: nothing more can be added."), code="cancelled")
-    from_address = ticket.contact.email or ticket.contact_details
     with transaction.atomic():
         message = channels.customer_message_receive(
-            ticket=ticket, body=body, from_address=from_address, files=files
+            ticket=ticket,
+            body=body,
+            from_address=ticket.contact.email or ticket.contact_details,
+            sender_name=ticket.contact.name,
+            files=files,
         )
         StatusLink.objects.filter(pk=link.pk).update(last_used_at=now or timezone.now())
     return message

@@ -1,8 +1,4 @@
-"""The portal's template tags: a QR code as inline SVG, a stage in the customer's words, a message."""
-
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+"""The portal's template tags: a QR code as inline SVG, a stage in the customer's words."""
 
 import segno
 from django import template
@@ -39,22 +35,3 @@ def _stage_texts() -> dict[str, str]:
 @register.simple_tag
 def stage_explained(stage: str) -> str:
     return _stage_texts().get(stage, "")
-
-
-@dataclass
-class PublicMessage:
-    body: str
-    at: datetime | None
-    from_customer: bool
-    files: list[Any]
-
-
-@register.simple_tag
-def portal_message(message) -> PublicMessage:
-    """What the status page shows of a conversation message: its text, time, side and files."""
-    return PublicMessage(
-        body=getattr(message, "body", ""),
-        at=getattr(message, "created_at", None),
-        from_customer=bool(getattr(message, "from_customer", False)),
-        files=list(getattr(message, "public_files", []) or []),
-    )

@@ -45,3 +45,34 @@ def answers(**changes):
     }
     data.update(changes)
     return data
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploaded files go to this test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def png(name="screenshot.png", size=(40, 30)):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+@pytest.fixture
+def reported(anon, issued):
+    """A ticket the customer reported through the form, and its status link's token."""
+    from django.urls import reverse
+
+    from toolkit.models import Ticket
+
+    data = answers()
+    response = anon.post(reverse("portal_public:report", kwargs={"token": issued.token}), data)
+    assert response.status_code == 302
+    return Ticket.objects.get(), data["status_token"]
