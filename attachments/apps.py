@@ -8,5 +8,8 @@ class AttachmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # The storage forgets its backend when a test changes STORAGES; deleted rows take their files.
-        from . import signals, storage  # noqa: F401
+        # Its card on the ticket page, in the registry the chapters meet through; the storage forgets
+        # its backend when a test changes STORAGES; deleted rows take their files with them.
+        from . import chapter, signals, storage  # noqa: F401
+
+        chapter.register()

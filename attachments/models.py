@@ -99,5 +99,10 @@ class Attachment(models.Model):
         return self.content_type_detected in types.THUMBNAIL_SOURCES
 
     @property
+    def short_kind(self) -> str:
+        """A few letters for the file's icon: PDF, TXT, XLSX …"""
+        return types.extension(self.content_type_detected).lstrip(".").upper()[:4]
+
+    @property
     def kind_label(self) -> str:
         return types.kind_label(self.content_type_detected)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("portal.public_urls")),
     path("portal/", include("portal.urls")),
     path("knowledge/", include("knowledge.urls")),
+    path("attachments/", include("attachments.urls")),  # permission-checked downloads only
     # The ticket page's conversation card (replies, notes) and the canned-replies page.
     path("conversation/", include("conversation.urls")),
     # Background jobs: /imports/<id>/ (and later /exports/<id>/).

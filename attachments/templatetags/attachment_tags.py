@@ -1,0 +1,57 @@
+"""{% attachment_list files %} and {% attachment_upload %}: what other apps put in their templates.
+
+``files`` is a list of attachments, e.g. ``attachments_for(objects)[target_key(obj)]``, or the
+``attachments_of`` filter on a dict from attachments_for:
+``{% attachment_list found|attachments_of:message %}``.
+"""
+
+from django import template
+from django.conf import settings
+
+from attachments import access
+from attachments.forms import FIELD_NAME
+from attachments.selectors import target_key
+
+register = template.Library()
+
+
+@register.filter
+def attachments_of(found: dict, target) -> list:
+    """The files of ``target`` in a dict made by attachments.selectors.attachments_for."""
+    if not found or target is None:
+        return []
+    return found.get(target_key(target), [])
+
+
+@register.inclusion_tag("attachments/_list.html", takes_context=True)
+def attachment_list(context, files, ticket=None, deletable=True, card=False):
+    user = context["request"].user
+    rows = []
+    for attachment in files or []:
+        owner_ticket = ticket
+        if owner_ticket is None and attachment.ticket_id is not None:
+            # Only when already loaded: a timeline's list must not fetch each file's ticket.
+            owner_ticket = attachment.ticket if type(attachment).ticket.is_cached(attachment) else None
+        can_delete = (
+            deletable
+            and (owner_ticket is not None or attachment.ticket_id is None)
+            and access.can_delete(user, attachment, ticket=owner_ticket)
+        )
+        rows.append((attachment, can_delete))
+    return {
+        "rows": rows,
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+        "card": card,
+    }
+
+
+@register.inclusion_tag("attachments/_upload.html")
+def attachment_upload(field_id="attachments-files", label=None):
+    """The file input (several files; drag and drop and paste with attachments.js) for inside a form."""
+    return {
+        "field_name": FIELD_NAME,
+        "field_id": field_id,
+        "label": label,
+        "max_bytes": settings.ATTACHMENT_MAX_BYTES,
+    }
