@@ -84,6 +84,16 @@ def admin_client_role(client, admin_user):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """What the cache remembers (rate-limit counters, the contact-view log's shortcut) names rows by id,
+    and ids repeat from one test's database to the next: every test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _chinese_by_default(settings):
     settings.LANGUAGE_CODE = "zh-hans"
 

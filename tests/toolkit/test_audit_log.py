@@ -102,3 +102,24 @@ def test_view_log_keeps_one_row_per_user_ticket_surface_and_hour(manager, engine
     assert sorted(rows.values_list("surface", flat=True)) == ["admin", "page"]
     assert all(row.hour == row.viewed_at.replace(minute=0, second=0, microsecond=0) for row in rows)
     assert all(row.viewed_at <= timezone.now() for row in rows)
+
+
+def test_a_reload_within_the_hour_writes_nothing_but_a_new_ticket_on_the_page_is_logged(
+    manager, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    first, second = TicketFactory(), TicketFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_details_viewed(user=manager, tickets=[first], surface=ViewSurface.PAGE)
+    with django_assert_num_queries(0):
+        contact_details_viewed(user=manager, tickets=[first], surface=ViewSurface.PAGE)
+    with django_assert_num_queries(1):
+        contact_details_viewed(user=manager, tickets=[first, second], surface=ViewSurface.PAGE)
+    assert ContactDetailView.objects.filter(user=manager).count() == 2
+
+
+def test_without_the_cache_every_view_is_still_logged_once(manager, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    ticket = TicketFactory()
+    for _ in range(2):
+        contact_details_viewed(user=manager, tickets=[ticket], surface=ViewSurface.PAGE)
+    assert ContactDetailView.objects.filter(user=manager, ticket=ticket).count() == 1
