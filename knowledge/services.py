@@ -7,7 +7,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from toolkit.choices import Stage
+from toolkit import events
+from toolkit.choices import EventKind, Stage
 from toolkit.models import Ticket, User
 
 from . import textsearch
@@ -209,13 +210,25 @@ def _move(article: Article, *, allowed_from, to: str, message: str, **fields) ->
 
 @transaction.atomic
 def article_submit(*, article: Article, by: User) -> Article:
-    """Draft → in review."""
-    return _move(
+    """Draft → in review. Those who may publish it (reviewers who neither wrote nor edited it) are told,
+    and the team chat."""
+    article = _move(
         article,
         allowed_from=[ArticleStatus.DRAFT],
         to=ArticleStatus.IN_REVIEW,
         message=_("Only a draft can be submitted for review."),
     )
+    events.notify(
+        kind=EventKind.ARTICLE_AWAITING_REVIEW,
+        recipients=events.users_with_permission(PUBLISH_PERMISSION).exclude(
+            pk__in=article_writer_ids(article)
+        ),
+        actor=by,
+        link=article.get_absolute_url(),
+        params={"title": article.title},
+        chat=True,
+    )
+    return article
 
 
 def _require_reviewer(by: User) -> None:

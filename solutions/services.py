@@ -21,12 +21,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from toolkit.choices import Stage
+from toolkit import events
+from toolkit.choices import EventKind, Stage
 from toolkit.history import delete_with_history, save_with_history
-from toolkit.models import Ticket
+from toolkit.models import Ticket, User
 from toolkit.services import ticket_change_stage
 
 from .models import (
@@ -365,7 +367,31 @@ def design_submit(*, ticket: Ticket, by) -> SolutionDesign:
     design.submitted_at = timezone.now()
     save_with_history(design, by=by, reason="submitted")
     _authored(ticket, by)
+    # Four-eyes: only managers who wrote none of it may decide, so only they are asked.
+    events.notify(
+        kind=EventKind.DESIGN_AWAITING_APPROVAL,
+        recipients=events.users_with_permission(APPROVE_PERMISSION).exclude(
+            pk__in=design_author_ids(ticket.pk)
+        ),
+        actor=by,
+        ticket=ticket,
+        link=reverse("solutions:design", args=[ticket.number]),
+        chat=True,
+    )
     return design
+
+
+def _tell_authors(design: SolutionDesign, *, by) -> None:
+    """The decision goes to everyone who wrote part of the design and its submitter, and to the team chat."""
+    events.notify(
+        kind=EventKind.DESIGN_DECIDED,
+        recipients=User.objects.filter(pk__in=design_author_ids(design.ticket_id)),
+        actor=by,
+        ticket=design.ticket,
+        link=reverse("solutions:design", args=[design.ticket.number]),
+        params={"decision": design.status, "comment": design.decision_comment},
+        chat=True,
+    )
 
 
 def _check_decider(design: SolutionDesign, by) -> None:
@@ -400,6 +426,7 @@ def design_approve(*, ticket: Ticket, by, comment: str = "") -> SolutionDesign:
     design.decided_at = timezone.now()
     design.decision_comment = comment
     save_with_history(design, by=by, reason="approved")
+    _tell_authors(design, by=by)
     ticket = Ticket.objects.get(pk=ticket.pk)
     if ticket.stage != Stage.IMPLEMENTATION:
         with translation.override(settings.LANGUAGE_CODE):
@@ -425,4 +452,5 @@ def design_reject(*, ticket: Ticket, by, comment: str) -> SolutionDesign:
     design.decided_at = timezone.now()
     design.decision_comment = comment
     save_with_history(design, by=by, reason="rejected")
+    _tell_authors(design, by=by)
     return design

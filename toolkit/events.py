@@ -19,14 +19,28 @@ masked (toolkit.privacy): notifications go to people who may not see contact det
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from . import notifications, tasks
 from .choices import EventKind
 from .models import ChatWebhook, Event, Ticket, User
 from .privacy import mask_free_text
 
-__all__ = ["EventKind", "notify"]
+__all__ = ["EventKind", "notify", "users_with_permission"]
+
+
+def users_with_permission(permission: str) -> QuerySet[User]:
+    """Active users who hold ``app_label.codename`` through a role, directly, or as superusers: who may
+    act on something (approve a design, publish an article), so who is told it waits for them."""
+    app_label, codename = permission.split(".", 1)
+    granted = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__permissions__in=granted) | Q(user_permissions__in=granted))
+        .distinct()
+    )
 
 
 def _plain_params(params: dict | None) -> dict[str, Any]:
