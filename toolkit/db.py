@@ -136,3 +136,12 @@ def bad_request(request, exception):
     if _database_trouble_in(exception):
         return _unavailable()
     return default_bad_request(request, exception)
+
+
+def refresh_planner_statistics() -> None:
+    """ANALYZE after a bulk load: without fresh statistics PostgreSQL guesses a few hundred rows where
+    there are tens of thousands and picks a plan that sorts them all (SQLite's planner reads
+    sqlite_stat1 the same way). Autovacuum would get there, minutes later."""
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

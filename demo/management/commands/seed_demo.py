@@ -26,6 +26,7 @@ from toolkit import roles, sla
 from toolkit import services as core
 from toolkit.calendar import Calendar
 from toolkit.choices import Frequency, Stage
+from toolkit.db import refresh_planner_statistics
 from toolkit.models import Customer, SlaPolicy, StageChange, Ticket
 
 # The document's times are Beijing time, whatever TIME_ZONE the installation uses.
@@ -134,6 +135,8 @@ class Command(BaseCommand):
             generated_seconds = clock.perf_counter() - generated_started
             if document_created or specs:
                 self.seed_chapters(users)
+            if specs:
+                refresh_planner_statistics()
 
             self.report_figures(
                 document_created=document_created,
