@@ -4,10 +4,13 @@ A link's token is shown once, right after it is issued (kept in the session only
 shows it): only its hash is stored, so "show again" means issuing a new one.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,6 +29,13 @@ view_ticket_required = permission_required("toolkit.view_ticket", raise_exceptio
 def _ticket_number(value: str) -> str:
     """A ticket number to link back to, or "" for anything else (it goes into a URL)."""
     return value if TICKET_NUMBER_RE.match(value or "") else ""
+
+
+def _back_to_report_link(request, customer_pk: int):
+    """The report-link page again, still knowing the ticket it was opened from (its "back" link)."""
+    url = reverse("portal:report_link", kwargs={"pk": customer_pk})
+    number = _ticket_number(request.POST.get("ticket", ""))
+    return redirect(f"{url}?{urlencode({'ticket': number})}" if number else url)
 
 
 def _issued_key(kind: str, pk: int) -> str:
@@ -71,7 +81,7 @@ def customer_report_link_issue(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         _remember_issued(request, "report", customer.pk, issued)
-    return redirect("portal:report_link", pk=customer.pk)
+    return _back_to_report_link(request, customer.pk)
 
 
 @require_POST
@@ -88,7 +98,7 @@ def report_link_revoke(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The report link was revoked: it no longer opens the form."))
-    return redirect("portal:report_link", pk=link.customer_id)
+    return _back_to_report_link(request, link.customer_id)
 
 
 @require_GET
