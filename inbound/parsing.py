@@ -225,7 +225,14 @@ class _TextFromHtml(HTMLParser):
             self.skipping += 1
         elif tag == "pre":
             self.pre += 1
-        if tag in self.BLOCK or tag == "pre":
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag in self.BLOCK or tag == "pre":
+            self._line_break()
+
+    def _line_break(self):
+        # A block starts and ends on its own line, without stacking blank lines between blocks.
+        if self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
 
     def handle_endtag(self, tag):
@@ -233,8 +240,8 @@ class _TextFromHtml(HTMLParser):
             self.skipping = max(self.skipping - 1, 0)
         elif tag == "pre":
             self.pre = max(self.pre - 1, 0)
-        if tag in self.BLOCK or tag == "pre":
-            self.parts.append("\n")
+        if tag in self.BLOCK and tag != "br" or tag == "pre":
+            self._line_break()
 
     def handle_data(self, data):
         if self.skipping:
