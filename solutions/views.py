@@ -217,19 +217,37 @@ def criteria_save(request, number):
 
 
 def _matrix_save(request, number, *, form_class, rows_of, save, section, form_key, notice):
+    """Save the cells posted: the whole matrix (its form without JavaScript) or one cell (saved as it
+    changes, issue 17 item 5). Cells not posted keep their value. The answer carries ``X-Autosave:
+    saved`` or ``failed`` for the page's script; a one-cell answer shows the cells as stored, since
+    its form holds no other cell's value."""
     ticket = _ticket(number)
     options = list(SolutionOption.objects.filter(ticket=ticket).order_by("number"))
     rows = rows_of(ticket)
     form = form_class(request.POST, options=options, rows=rows)
+    one_cell = sum(1 for key in request.POST if key.startswith(f"{form_class.prefix_letter}-")) == 1
+    shown = {} if one_cell else {form_key: form}
+    saved = False
     if form.is_valid():
+        posted = {
+            cell: value
+            for cell, value in form.values().items()
+            if form_class.cell_name(*cell) in request.POST
+        }
         try:
-            save(ticket, form.values(), rows)
+            save(ticket, posted, rows)
         except ValidationError as error:
-            return _failed(request, ticket, section=section, error=error, **{form_key: form})
-        return page.done(request, ticket, notice)
-    return _failed(
-        request, ticket, section=section, error=ValidationError(form.cell_errors()), **{form_key: form}
-    )
+            response = _failed(request, ticket, section=section, error=error, **shown)
+        else:
+            saved = True
+            # One cell saved as it changed: the "all saved" indicator says so, not a notice.
+            response = page.done(request, ticket, "" if one_cell and request.htmx else notice)
+    else:
+        response = _failed(
+            request, ticket, section=section, error=ValidationError(form.cell_errors()), **shown
+        )
+    response["X-Autosave"] = "saved" if saved else "failed"
+    return response
 
 
 @require_POST
@@ -292,15 +310,20 @@ risk_delete = risks.delete_view()
 def rollback_save(request, number):
     ticket = _ticket(number)
     form = RollbackPlanForm(request.POST)
+    response, saved = None, False
     if form.is_valid():
         try:
             services.rollback_plan_save(
                 ticket=ticket, text=form.cleaned_data["rollback_plan"], by=request.user
             )
         except ValidationError as error:
-            return _failed(request, ticket, section="rollback", error=error, rollback_form=form)
-        return page.done(request, ticket, _("Rollback plan saved."))
-    return _failed(request, ticket, rollback_form=form)
+            response = _failed(request, ticket, section="rollback", error=error, rollback_form=form)
+        else:
+            saved = True
+            response = page.done(request, ticket, _("Rollback plan saved."))
+    response = response or _failed(request, ticket, rollback_form=form)
+    response["X-Autosave"] = "saved" if saved else "failed"  # the plan saves as it changes
+    return response
 
 
 @require_POST

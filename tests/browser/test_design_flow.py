@@ -61,7 +61,9 @@ def test_analyse_design_score_submit_and_approve(page, log_in, screenshot, engin
         cells = matrix.nth(row).locator("input")
         cells.nth(0).fill("5")
         cells.nth(1).fill("2")
-    page.locator("#scores-form [type=submit]").click()
+    # Scores save as they change (issue 17 item 5): no button; leaving the last cell saves it.
+    matrix.last.locator("input").last.press("Tab")
+    expect(page.locator("#scores [data-autosave-state]")).to_have_attribute("data-state", "saved")
     expect(page.locator("#ranking .ranked-row").first.locator(".total")).to_have_text("5.00")
     expect(page.locator("#ranking .ranked-row").nth(1).locator(".total")).to_have_text("2.00")
 
