@@ -20,24 +20,48 @@ def _with_people(queryset: QuerySet[Attachment]) -> QuerySet[Attachment]:
     return queryset.select_related("uploaded_by", "deleted_by")
 
 
-def attachments_for(targets: Iterable[Any]) -> dict[TargetKey, list[Attachment]]:
+class AttachmentsByTarget(dict[TargetKey, list[Attachment]]):
+    """What attachments_for returns: a dict keyed by ``(content_type_id, object_id)``, plus ``of(obj)``,
+    which finds an object's files without asking the content-type cache (a query when it is cold)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.type_ids: dict[tuple[str, str], int] = {}
+
+    def of(self, target: Any) -> list[Attachment]:
+        type_id = self.type_ids.get(_model_key(target))
+        return self.get((type_id, target.pk), []) if type_id is not None else []
+
+
+def _model_key(target: Any) -> tuple[str, str]:
+    meta = target._meta.concrete_model._meta
+    return (meta.app_label, meta.model_name)
+
+
+def attachments_for(targets: Iterable[Any]) -> AttachmentsByTarget:
     """Files of each object in ``targets`` (any models, mixed), deleted ones included, oldest first.
 
-    Keyed by ``(content_type_id, object_id)``; one query whatever the number of objects (content types
-    come from Django's cache), none for an empty list. Look a target up with ``target_key(obj)``.
+    Keyed by ``(content_type_id, object_id)`` (``target_key(obj)``), or looked up with ``.of(obj)``.
+    One query whatever the number of objects (the content type is matched by its name in the same
+    query), none for an empty list.
     """
-    ids_by_type: dict[int, set[int]] = defaultdict(set)
+    ids_by_model: dict[tuple[str, str], set[int]] = defaultdict(set)
     for target in targets:
-        ids_by_type[ContentType.objects.get_for_model(target).pk].add(target.pk)
-    found: dict[TargetKey, list[Attachment]] = {}
-    if not ids_by_type:
+        ids_by_model[_model_key(target)].add(target.pk)
+    found = AttachmentsByTarget()
+    if not ids_by_model:
         return found
     condition = Q()
-    for content_type_id, ids in ids_by_type.items():
-        condition |= Q(content_type_id=content_type_id, object_id__in=sorted(ids))
-    for attachment in _with_people(Attachment.objects.filter(condition)):
-        key = (attachment.content_type_id or 0, attachment.object_id or 0)
-        found.setdefault(key, []).append(attachment)
+    for (app_label, model), ids in ids_by_model.items():
+        condition |= Q(
+            content_type__app_label=app_label, content_type__model=model, object_id__in=sorted(ids)
+        )
+    for attachment in _with_people(Attachment.objects.filter(condition).select_related("content_type")):
+        content_type = attachment.content_type
+        if content_type is None or attachment.object_id is None:
+            continue
+        found.type_ids[(content_type.app_label, content_type.model)] = content_type.pk
+        found.setdefault((content_type.pk, attachment.object_id), []).append(attachment)
     return found
 
 
@@ -53,3 +77,11 @@ def ticket_attachments(ticket: Ticket) -> QuerySet[Attachment]:
 def ticket_own_attachments(ticket: Ticket) -> QuerySet[Attachment]:
     """The files attached to the ticket itself (not to a clarification, message or entry on it)."""
     return ticket_attachments(ticket).filter(content_type__isnull=True)
+
+
+def target_attachments(target: Any) -> list[Attachment]:
+    """The files of one object (an article, a message …), deleted ones included; one query."""
+    files = attachments_for([target]).of(target)
+    for attachment in files:
+        attachment.target = target  # known already: rules that ask for it need no query per file
+    return files

@@ -10,6 +10,7 @@ from django.urls import reverse_lazy
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from attachments.forms import AttachmentsField
 from toolkit import permissions, roles
 from toolkit.choices import PRIORITY_HELP, CustomerTier, Priority, Stage
 from toolkit.models import Customer, Ticket
@@ -299,6 +300,8 @@ class ClarificationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("The original description stays as the customer gave it; this is added beside it."),
     )
+    # Screenshots and logs that go with it (attachments app: type and size checked by attachments_add).
+    files = AttachmentsField()
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from attachments.services import attachments_add
 from toolkit import chapters
 from toolkit import services as core
 from toolkit.audit import contact_details_viewed
@@ -209,7 +210,7 @@ def ticket_edit(request, number):
 def _post_action(request, number, form_class, action):
     """Shared shape of the small forms on the detail page: validate, act, report, go back."""
     ticket = get_object_or_404(Ticket, number=number)
-    form = form_class(request.POST, ticket=ticket)
+    form = form_class(request.POST, request.FILES, ticket=ticket)
     if form.is_valid():
         try:
             action(ticket, form.cleaned_data)
@@ -245,8 +246,16 @@ def ticket_clarify(request, number):
         request,
         number,
         ClarificationForm,
-        lambda ticket, data: core.ticket_add_clarification(ticket=ticket, text=data["text"], by=request.user),
+        lambda ticket, data: _clarify(ticket, data, request.user),
     )
+
+
+@transaction.atomic
+def _clarify(ticket, data, user):
+    """The clarification and its files together: a refused file adds neither."""
+    clarification = core.ticket_add_clarification(ticket=ticket, text=data["text"], by=user)
+    attachments_add(ticket=ticket, files=data["files"], by=user, target=clarification)
+    return clarification
 
 
 @require_POST

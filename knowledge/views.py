@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from attachments.selectors import target_attachments
 from toolkit.models import Ticket
 
 from . import selectors, services
@@ -59,6 +60,7 @@ def article_detail(request, pk):
         "link_count": selectors.link_count(article),
         "has_voted": selectors.has_voted(article, request.user),
         "can_edit": services.user_can_edit(request.user, article),
+        "article_files": target_attachments(article),
         "can_vote": request.user.has_perm(VOTE),
         **selectors.workflow_actions(request.user, article),
     }

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from attachments.forms import AttachmentsField
 from toolkit.forms import OneErrorPerFieldMixin, UserChoiceField, active_users, htmx_form_helper
 
 from .models import PROGRESS_MAX, ProgressEntry, Task, TaskKind
@@ -85,6 +86,9 @@ class TaskForm(OneErrorPerFieldMixin, forms.ModelForm):
 
 
 class ProgressForm(forms.ModelForm):
+    # Screenshots, logs and reports that go with the entry (checked by attachments.services).
+    files = AttachmentsField()
+
     class Meta:
         model = ProgressEntry
         fields = ("date", "progress", "hours", "note", "blockers", "next_step")

@@ -3,6 +3,7 @@ or redirects back to the page without JavaScript (see toolkit.pages)."""
 
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -10,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from attachments.selectors import attachments_for
+from attachments.services import attachments_add
 from toolkit.models import Ticket
 from toolkit.pages import RowViews, TicketPage, export_refused
 
@@ -79,6 +82,8 @@ def _render(request, ticket, *, status=200, notice="", **forms):
         "editing_pk": editing.instance.pk if editing is not None else None,
         "progress_errors": forms.pop("progress_errors", None),
         "progress_form": ProgressForm(),
+        # The files of every progress entry on the page, in one query.
+        "entry_files": attachments_for(entry for task in tasks for entry in task.progress_entries.all()),
         "this_week": week_label(plan.today),
         "notice": notice,
     }
@@ -131,15 +136,23 @@ task_delete = tasks.delete_view()
 def progress_add(request, number, pk):
     ticket = _ticket(number)
     task = get_object_or_404(Task, pk=pk, ticket=ticket)
-    form = ProgressForm(request.POST)
+    form = ProgressForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.progress_log(task=task, by=request.user, **form.cleaned_data)
+            _log_progress(ticket, task, request.user, dict(form.cleaned_data))
         except ValidationError as error:
             form.add_error(None, error)
         else:
             return page.done(request, ticket, _("Progress of “%(name)s” logged.") % {"name": task.name})
     return page.failed(request, ticket, progress_errors={"pk": task.pk, "form": form})
+
+
+@transaction.atomic
+def _log_progress(ticket, task, user, data):
+    """The entry and its files together: a refused file logs neither."""
+    files = data.pop("files", [])
+    entry = services.progress_log(task=task, by=user, **data)
+    attachments_add(ticket=ticket, files=files, by=user, target=entry)
 
 
 @require_POST

@@ -20,6 +20,8 @@ def attachments_of(found: dict, target) -> list:
     """The files of ``target`` in a dict made by attachments.selectors.attachments_for."""
     if not found or target is None:
         return []
+    if hasattr(found, "of"):
+        return found.of(target)
     return found.get(target_key(target), [])
 
 
@@ -47,11 +49,21 @@ def attachment_list(context, files, ticket=None, deletable=True, card=False):
 
 
 @register.inclusion_tag("attachments/_upload.html")
-def attachment_upload(field_id="attachments-files", label=None):
-    """The file input (several files; drag and drop and paste with attachments.js) for inside a form."""
+def attachment_upload(field_id="attachments-files", label=None, suffix="", assets=True):
+    """The file input (several files; drag and drop and paste with attachments.js) for inside a form
+    with ``enctype="multipart/form-data"`` (and ``hx-encoding`` under htmx). ``suffix`` makes the id
+    unique when the form repeats (one per task); ``assets=False`` when {% attachment_assets %} is on
+    the page once already."""
     return {
         "field_name": FIELD_NAME,
-        "field_id": field_id,
+        "field_id": f"{field_id}-{suffix}" if suffix != "" else field_id,
         "label": label,
         "max_bytes": settings.ATTACHMENT_MAX_BYTES,
+        "assets": assets,
     }
+
+
+@register.inclusion_tag("attachments/_assets.html")
+def attachment_assets():
+    """attachments.css and attachments.js, for a page whose file inputs come from a form library."""
+    return {}
