@@ -30,9 +30,9 @@ from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from toolkit import languages, notifications, sla
+from toolkit import events, languages, notifications, sla
 from toolkit import services as core
-from toolkit.choices import Stage
+from toolkit.choices import EventKind, Stage
 from toolkit.models import StageChange, Ticket
 
 from .choices import EmailStatus, MessageChannel, MessageKind
@@ -191,15 +191,6 @@ def _attach(*, ticket: Ticket, files: Sequence[Any], by, message: Message, from_
     )
 
 
-def _events():
-    """toolkit.events when it is there (the bell and e-mail news); None otherwise."""
-    try:
-        from toolkit import events
-    except ImportError:  # pragma: no cover - the events module ships with the core
-        return None
-    return events
-
-
 def _excerpt(body: str) -> str:
     text = " ".join(body.split())
     return text if len(text) <= 140 else text[:139] + "…"
@@ -221,12 +212,11 @@ def mentioned_users(body: str, *, exclude=None) -> list:
 
 
 def _notify_mentions(*, ticket: Ticket, message: Message, by) -> None:
-    events = _events()
     users = mentioned_users(message.body, exclude=by)
-    if events is None or not users:
+    if not users:
         return
     events.notify(
-        kind="mentioned",
+        kind=EventKind.MENTIONED,
         recipients=users,
         actor=by,
         ticket=ticket,
@@ -387,14 +377,12 @@ def customer_message_receive(
     _attach(ticket=ticket, files=files, by=None, message=message, from_customer=True)
     ticket = Ticket.objects.select_related("owner", "customer").get(pk=ticket.pk)
     _reopen_for_customer(ticket)
-    events = _events()
-    if events is not None:
-        events.notify(
-            kind="customer_replied",
-            recipients=[ticket.owner],
-            ticket=ticket,
-            params={"excerpt": _excerpt(body)},
-        )
+    events.notify(
+        kind=EventKind.CUSTOMER_REPLIED,
+        recipients=[ticket.owner],
+        ticket=ticket,
+        params={"excerpt": _excerpt(body)},
+    )
     return message
 
 

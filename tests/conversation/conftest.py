@@ -36,3 +36,24 @@ def ticket(engineer):
 def outsider(db):
     """An active account without a service role: may not write in a conversation."""
     return UserFactory(username="visitor", first_name="访客", job_title="")
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on a loopback port, and Django's SMTP backend pointed at it."""
+    from tests.conversation import smtp as smtp_server
+
+    controller, mailbox = smtp_server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.DEFAULT_FROM_EMAIL = "support@desk.example.com"
+    settings.REPLY_FROM_EMAIL = ""
+    settings.MESSAGE_ID_DOMAIN = ""
+    yield mailbox
+    controller.stop()
