@@ -29,7 +29,16 @@ from imapclient.exceptions import IMAPClientError as IMAPError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["IMAPError", "MailboxConfig", "PollOutcome", "configured", "connect", "parse_url", "poll"]
+__all__ = [
+    "IMAPError",
+    "MailboxConfig",
+    "PollOutcome",
+    "configured",
+    "connect",
+    "describe",
+    "parse_url",
+    "poll",
+]
 
 DEFAULT_PORTS = {"imaps": 993, "imap": 143, "imap+starttls": 143}
 # Bodies are fetched this many at a time, or fewer when their sizes add up past FETCH_BATCH_BYTES.
@@ -114,6 +123,14 @@ def connect(config: MailboxConfig) -> IMAPClient:
         _close(client)
         raise
     return client
+
+
+def describe(error: BaseException) -> str:
+    """An IMAP or network error as one readable line (imaplib carries the server's words as bytes)."""
+    parts = [arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg) for arg in error.args]
+    # IMAPClient's LoginError holds the server's bytes already turned into "b'…'".
+    parts = [part[2:-1] if part.startswith(("b'", 'b"')) and part[-1:] in "'\"" else part for part in parts]
+    return " ".join(part for part in parts if part) or type(error).__name__
 
 
 def _close(client: IMAPClient) -> None:

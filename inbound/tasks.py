@@ -18,7 +18,10 @@ def fetch_mail_task() -> dict[str, int]:
     try:
         outcome = services.poll_once()
     except (OSError, mailbox.IMAPError) as error:
-        logger.warning("Inbound mail: the mailbox could not be polled (%s); next poll tries again", error)
+        logger.warning(
+            "Inbound mail: the mailbox could not be polled (%s); the next poll tries again",
+            mailbox.describe(error),
+        )
         return {}
     if outcome.taken or outcome.already_taken:
         logger.info(

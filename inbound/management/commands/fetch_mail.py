@@ -18,7 +18,7 @@ class Command(BaseCommand):
             raise CommandError(_("Inbound mail is off: INBOUND_EMAIL_URL is not set.")) from None
         except (OSError, mailbox.IMAPError) as error:
             raise CommandError(
-                _("The mailbox could not be polled: %(error)s") % {"error": error or type(error).__name__}
+                _("The mailbox could not be polled: %(error)s") % {"error": mailbox.describe(error)}
             ) from None
         self.stdout.write(
             _(
