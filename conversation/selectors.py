@@ -74,20 +74,13 @@ def attachments_by_message(messages: list[Message]) -> dict[int, list[Any]]:
     """The messages' files in one query (attachments.selectors.attachments_for), by message id."""
     if not messages or not apps.is_installed("attachments"):
         return {}
-    try:
-        from attachments.selectors import attachments_for
-    except ImportError:
-        return {}
+    from attachments.selectors import attachments_for, target_key
+
     found = attachments_for(messages)
-    by_message: dict[int, list[Any]] = {}
-    if isinstance(found, dict):
-        for key, files in found.items():
-            pk = getattr(key, "pk", key[1] if isinstance(key, tuple) else key)
-            by_message.setdefault(pk, []).extend(files)
-        return by_message
-    for attachment in found:
-        by_message.setdefault(attachment.object_id, []).append(attachment)
-    return by_message
+    if not found:
+        return {}
+    of = getattr(found, "of", None)  # a lookup that needs no content-type query, where offered
+    return {message.pk: of(message) if of else found.get(target_key(message), []) for message in messages}
 
 
 def _message_item(message: Message, *, masked: bool, files: list[Any]) -> TimelineItem:

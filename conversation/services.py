@@ -60,6 +60,8 @@ SUMMARY_MAX = 60
 # References keeps the thread's first Message-ID and the latest ones (RFC 5322 §3.6.4 lets us trim).
 REFERENCES_KEEP = 20
 LAST_ERROR_MAX = 2000
+# Mail servers commonly refuse messages over 10-25 MB, and base64 adds a third.
+MAIL_FILES_MAX_BYTES = 10 * 1024 * 1024
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 # @username (Django usernames: letters, digits, @ . + - _), not the middle of an e-mail address.
@@ -177,6 +179,15 @@ def attachments_ready() -> bool:
     except ImportError:
         return False
     return True
+
+
+def uploaded_files(request) -> list[Any]:
+    """The files a reply or note form sent (the attachments app's field), none without that app."""
+    if not attachments_ready():
+        return []
+    from attachments.forms import FIELD_NAME
+
+    return request.FILES.getlist(FIELD_NAME)
 
 
 def _attach(*, ticket: Ticket, files: Sequence[Any], by, message: Message, from_customer: bool = False):
@@ -456,7 +467,24 @@ def reply_email(message: Message) -> EmailMultiAlternatives:
         headers=headers,
     )
     email.attach_alternative(html, "text/html")
+    for attachment in _mail_files(message):
+        with attachment.file.open("rb") as handle:
+            email.attach(attachment.original_name, handle.read(), attachment.content_type_detected)
     return email
+
+
+def _mail_files(message: Message) -> list[Any]:
+    """The reply's files that go with its mail: all of them while together under MAIL_FILES_MAX_BYTES
+    (larger sets stay in the ticket; the engineer sends them another way), deleted ones never."""
+    from .selectors import attachments_by_message
+
+    files = [a for a in attachments_by_message([message]).get(message.pk, []) if a.deleted_at is None]
+    if sum(a.size for a in files) > MAIL_FILES_MAX_BYTES:
+        logger.warning(
+            "Reply %s: its files are too large to mail (%s bytes)", message.pk, sum(a.size for a in files)
+        )
+        return []
+    return files
 
 
 def reply_email_send(message_pk: int) -> str:

@@ -79,7 +79,7 @@ def _post(request, number, *, kind):
                 ticket=ticket,
                 body=form.cleaned_data["body"],
                 by=request.user,
-                files=request.FILES.getlist(f"{kind}-files"),
+                files=services.uploaded_files(request),
             )
         except ValidationError as error:
             form.add_error(None, error.messages)
