@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from toolkit.choices import Priority, ProblemType, SlaState, Source, Stage
+from toolkit.forms import FastSelect
 from toolkit.models import Customer, Ticket
 from toolkit.periods import local_midnight
 
@@ -104,7 +105,8 @@ class TicketFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("source", "stage", "owner", "customer", "sla", "sort"):
-            self.form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+            field = self.form.fields[name]
+            field.widget = FastSelect(attrs={"class": "form-select form-select-sm"}, choices=field.choices)
         self.form.fields["owner"].label_from_instance = lambda user: user.display_name
 
     def filter_stage(self, queryset, name, value):

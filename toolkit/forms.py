@@ -5,6 +5,8 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from toolkit import roles
 
@@ -51,3 +53,25 @@ class OneErrorPerFieldMixin:
             if not errors.error_dict:
                 return
         super()._update_errors(errors)
+
+
+class FastSelect(forms.Select):
+    """A <select> written out in Python. Django renders every option through a template include
+    (a fraction of a millisecond each), so a filter bar of a few hundred options cost more than the
+    table's fifty rows. Same markup as forms.Select for flat choices; option groups are not used here."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = {str(item) for item in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option_value, " selected" if option_value in selected else "", label)
+                for option_value, label in (
+                    ("" if choice is None else str(choice), label) for choice, label in self.choices
+                )
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
