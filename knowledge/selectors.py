@@ -4,11 +4,13 @@ ticket panel, and the pre-filled article captured from a resolved ticket.
 Ranking happens in the database (``knowledge.textsearch``); Python only loads the page's rows.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.utils.translation import gettext
 
 from toolkit import chapters
 from toolkit.choices import Stage
@@ -306,23 +308,98 @@ def knowledge_panel(ticket: Ticket) -> KnowledgePanel:
     return KnowledgePanel(links=links, captured=captured, can_capture=ticket.stage in RESOLVED_STAGES)
 
 
+# "无", "none": the document's own rows write these where there is no error message.
+NO_ERROR_TEXTS = {"", "无", "没有", "暂无", "none", "n/a", "na", "-", "—", "/"}
+CAPTURE_TITLE_MAX = 80
+# Where a sentence or a clause ends, in Chinese and English text.
+_CLAUSE_END = re.compile(r"[,，。.!！?？;；:：\n]")
+_EDGE_PUNCTUATION = " \t\"'“”‘’「」《》()（）[]【】,，。.!！?？;；:：、"
+
+
+def _error_text(ticket: Ticket) -> str:
+    text = mask_free_text(ticket.error_message or "").strip()
+    return "" if text.casefold() in NO_ERROR_TEXTS else text
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _first_clause(text: str) -> str:
+    return next(
+        (part.strip(_EDGE_PUNCTUATION) for part in _CLAUSE_END.split(text) if part.strip(_EDGE_PUNCTUATION)),
+        "",
+    )
+
+
+def capture_title(ticket: Ticket) -> str:
+    """A proposed article title: the error text (else the description's first clause) and the root cause,
+    e.g. "验证码错误,请重试:验证码接口异常". Not the customer's whole sentence (issue 17 item 6)."""
+    problem = _first_line(_error_text(ticket)).strip(_EDGE_PUNCTUATION)
+    if not problem:
+        problem = _first_clause(mask_free_text(ticket.description or ""))
+    cause = _first_line(mask_free_text(ticket.preliminary_judgement or "")).strip(_EDGE_PUNCTUATION)
+    if problem and cause and cause.casefold() not in problem.casefold():
+        title = gettext("%(problem)s: %(cause)s") % {"problem": problem, "cause": cause}
+    else:
+        title = problem or cause or ticket.number
+    return title if len(title) <= CAPTURE_TITLE_MAX else title[: CAPTURE_TITLE_MAX - 1] + "…"
+
+
 def capture_initial(ticket: Ticket) -> dict:
-    """An article pre-filled from a resolved ticket: its diagnosis, approved solution and verification."""
+    """An article pre-filled from a resolved ticket: its diagnosis, approved solution and verification.
+
+    Symptoms are the customer's description, root cause the (verified) judgement, solution steps the
+    approved option's approach followed by how the fix was verified. Prevention stays for the author:
+    a verification says the fix worked, not how to stop the problem coming back."""
     option = chapters.provided("approved_option")(ticket)
     verification = chapters.provided("verification_of")(ticket)
     # An article is read by everyone: the customer's phones and e-mails never go into it.
     description = mask_free_text(ticket.description.strip())
-    title = description.splitlines()[0] if description else ticket.number
+    steps = option.approach.strip() if option is not None else ""
+    note = mask_free_text((getattr(verification, "note", "") or "").strip())
+    if note:
+        verified = gettext("How the fix was verified: %(note)s") % {"note": note}
+        steps = f"{steps}\n\n{verified}" if steps else verified
     return {
-        "title": title[:80],
+        "title": capture_title(ticket),
         "type": ticket.problem_type,
         "symptoms": description,
-        "error_messages": mask_free_text(ticket.error_message),
+        "error_messages": _error_text(ticket),
         "root_cause": mask_free_text(ticket.preliminary_judgement),
-        "solution_steps": option.approach if option is not None else "",
-        "prevention": getattr(verification, "note", "") or "",
+        "solution_steps": steps,
+        "prevention": "",
         "source_ticket_ids": [ticket.pk],
     }
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text).casefold()
+
+
+@dataclass
+class CaptureExisting:
+    same_error: list  # published articles whose error messages hold this ticket's error text
+    from_ticket: list  # articles already captured from this ticket, any status
+
+
+def capture_existing(ticket: Ticket) -> CaptureExisting:
+    """Articles the author should see before capturing another (issue 17 item 6): published ones for the
+    same error message (found through the search index, then checked for the whole error text), and
+    the ones already captured from this ticket."""
+    error = _error_text(ticket)
+    same = []
+    if error:
+        needle = _squeezed(error)
+        same = [
+            a for a in published_articles_search(error, limit=20) if needle in _squeezed(a.error_messages)
+        ]
+    from_ticket = list(
+        Article.objects.filter(source_tickets=ticket)
+        .exclude(pk__in=[a.pk for a in same])
+        .order_by("-created_at")[:5]
+    )
+    return CaptureExisting(same_error=same[:5], from_ticket=from_ticket)
 
 
 def reuse_by_month(*, start: date, end: date) -> dict:

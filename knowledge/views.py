@@ -102,7 +102,7 @@ def article_capture(request, number):
         messages.error(request, _("Only a resolved ticket (in evaluation or closed) can be captured."))
         return redirect(ticket)
     action = reverse("knowledge:capture", kwargs={"number": number})
-    context = {"ticket": ticket}
+    context = {"ticket": ticket, "existing": selectors.capture_existing(ticket)}
     if request.method != "POST":
         form = ArticleForm(action=action, initial=selectors.capture_initial(ticket))
         return render(request, "knowledge/article_form.html", {"form": form, **context})
