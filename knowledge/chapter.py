@@ -3,6 +3,7 @@
 from toolkit import chapters
 
 from . import selectors, services
+from .ticket_text import ticket_text_match
 
 
 def _panel(ticket, user) -> chapters.Panel:
@@ -22,6 +23,8 @@ def register() -> None:
                 # Tickets created in bulk (the Excel import) send no post_save: index them explicitly.
                 "index_tickets": services.tickets_index,
                 "link_article_chosen_at_intake": services.article_link_chosen_at_intake,
+                # The diagnosis table's q= over the tickets' search documents.
+                "ticket_text_match": ticket_text_match,
             },
         )
     )

@@ -346,3 +346,14 @@ def _postgresql_sql(index, terms, where, params, by_terms, limit, strong) -> tup
         "ORDER BY title_hits DESC, term_hits DESC, relevance DESC, id DESC LIMIT %s OFFSET %s"
     )
     return sql, [first, *params, loose, *params, *hit_params, exact, exact]
+
+
+def every_term_ids(index: Index, terms: list[Term]) -> tuple[str, list]:
+    """SQL (and its parameters) selecting the ids of the rows whose text holds every one of ``terms``:
+    a filter, not a ranking — the table keeps its own order. Served by the GIN index (PostgreSQL) or
+    the FTS5 table (SQLite); the terms reach the query language only as a bound parameter."""
+    if is_postgresql():
+        sql = f"SELECT {index.key} FROM {index.doc_table} WHERE vector @@ %s::tsquery"  # noqa: S608
+        return sql, [" & ".join(f"({term.tsquery()})" for term in terms)]
+    sql = f"SELECT rowid FROM {index.fts_table} WHERE {index.fts_table} MATCH %s"  # noqa: S608
+    return sql, [" AND ".join(term.fts5() for term in terms)]

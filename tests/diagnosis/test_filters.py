@@ -169,3 +169,10 @@ def test_bad_value_is_reported_and_other_filters_still_apply(manager_client, tic
     response = _get(manager_client, priority="P0", source="pigeon")
     assert _numbers(response) == {"TS-20231001-0002"}
     assert "source" in response.context["filter"].errors
+
+
+def test_text_search_needs_every_word_and_reads_the_search_documents(manager_client, tickets):
+    assert _numbers(_get(manager_client, q="Chrome 异常")) == {tickets["d"].number}
+    assert _numbers(_get(manager_client, q="Chrome 验证码")) == set()
+    sql = str(_get(manager_client, q="浏览器").context["page"].object_list.query)
+    assert "knowledge_ticket" in sql and "description" not in sql.split("WHERE", 1)[1]
