@@ -2,6 +2,8 @@
 
 import email
 import email.header
+import signal
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +14,15 @@ from django.utils import timezone, translation
 
 from tests.factories import ContactFactory, CustomerFactory, TicketFactory, UserFactory
 from tests.toolkit.servers import Robot
+from tests.toolkit.test_worker import (  # the real-worker helpers
+    ON_POSTGRESQL,
+    WebhookReceiver,
+    _start_worker_process,
+    _stop,
+    _wait_until_ready,
+    redis_queue,  # noqa: F401 - a fixture
+    wait_for,
+)
 from toolkit import events, notifications, services, tasks
 from toolkit.choices import (
     Channel,
@@ -401,3 +412,75 @@ def test_a_rolled_back_action_tells_nobody(ticket, boss, li):
         events.notify(kind=EventKind.ASSIGNED, recipients=[li], actor=boss, ticket=ticket)
         raise RuntimeError("the action failed")
     assert not Event.objects.exists() and not Notification.objects.exists() and not Delivery.objects.exists()
+
+
+# ---------------------------------------------------------------- a real worker that dies
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRESQL,
+    reason="needs PostgreSQL: a worker process cannot share SQLite's in-memory test database",
+)
+def test_a_worker_killed_mid_event_delivery_leaves_one_bell_entry_one_mail_one_chat_message(
+    transactional_db,
+    redis_queue,  # noqa: F811 - the fixture imported above
+    tmp_path,
+):
+    UserFactory(username="boss", first_name="张经理", email="boss@example.com", role="manager")
+    li = UserFactory(username="li", first_name="李工", job_title="", email="li@example.com", role="engineer")
+    ticket = TicketFactory(owner=li, stage=Stage.DESIGN, customer=CustomerFactory(name="TSA公司"))
+    log_path, mail_dir = tmp_path / "worker.log", tmp_path / "mail"
+    mail_dir.mkdir()
+    with WebhookReceiver(hold_first=True) as robot:
+        ChatWebhook.objects.create(name="值班群", kind=WebhookKind.WECOM, url=robot.url)
+        first = _start_worker_process(redis_queue, log_path, mail_dir)
+        try:
+            _wait_until_ready(first)
+            _submitted_design(ticket, li)  # committed: its deliveries are queued through Redis
+            wait_for(lambda: robot.started, timeout=60, message="the worker to start the chat message")
+            webhook = Delivery.objects.get(channel=Channel.WEBHOOK)
+            assert webhook.status == DeliveryStatus.SENDING  # claimed, in flight
+        finally:
+            _stop(first, signal.SIGKILL)  # parent and child die at once
+        wait_for(lambda: robot.aborted, timeout=10, message="the robot to see the sender hang up")
+
+        second = _start_worker_process(redis_queue, log_path, mail_dir)
+        try:
+            event_deliveries = Delivery.objects.filter(event__kind=EventKind.DESIGN_AWAITING_APPROVAL)
+
+            def delivered():
+                tasks.sla_scan_task.delay()  # beat's next scans queue the stale claim again
+                statuses = set(event_deliveries.values_list("status", flat=True))
+                return statuses == {DeliveryStatus.SENT}
+
+            wait_for(delivered, timeout=90, interval=2, message="the deliveries after the restart")
+            # The task runs twice more (a repeated message, a second worker): nothing more goes out.
+            for delivery_id in event_deliveries.values_list("pk", flat=True):
+                tasks.deliver_task.delay(delivery_id)
+                tasks.deliver_task.delay(delivery_id)
+            time.sleep(6)  # past the visibility timeout: Redis hands the killed task back, harmlessly
+            tasks.sla_scan_task.delay()
+            time.sleep(2)
+        finally:
+            _stop(second)
+    log = log_path.read_text(errors="replace")
+    webhook.refresh_from_db()
+    assert robot.received == [str(webhook.pk)], log
+    assert robot.started == [str(webhook.pk)] * 2, log  # the dead worker's try, then once more
+    assert robot.bodies[0] == robot.bodies[1] == webhook.payload.encode()
+    mails = [path.read_text() for path in mail_dir.iterdir()]
+    assert sum(text.count("\nSubject: ") for text in mails) == 1, log
+    assert "To: boss@example.com" in "".join(mails)
+    assert Event.objects.count() == 1
+    assert list(Notification.objects.values_list("user__username", flat=True)) == ["boss"]
+
+
+def test_the_language_chosen_on_the_account_page_is_the_one_events_speak(client, ticket, boss, li):
+    client.force_login(li)
+    client.post(reverse("account_security_language"), {"language": "en"})
+    events.notify(kind=EventKind.ASSIGNED, recipients=[li], actor=boss, ticket=ticket)
+    assert Delivery.objects.get(recipient="li@example.com").language == "en"
+    # The pages stay Chinese (the switch at the top); the bell's texts follow the account's choice.
+    page = client.get(reverse("notifications")).content.decode()
+    assert f"张经理 assigned {ticket.number} (TSA公司) to you" in page
+    assert ">Assigned to you</span>" in page
