@@ -22,11 +22,11 @@ def status_path(token):
 
 
 def fetch(client, path):
-    """GET a file and read it to the end, which closes it."""
+    """GET a file and read it to the end, which closes it (closing the response would also close the
+    test's database connection on PostgreSQL)."""
     response = client.get(path)
     if response.streaming:
         b"".join(response.streaming_content)
-        response.close()
     return response
 
 
