@@ -22,7 +22,7 @@ ALLOWED = {
     "image/bmp": (".bmp", _("BMP image")),
     "image/tiff": (".tif", _("TIFF image")),
     "application/pdf": (".pdf", _("PDF document")),
-    "text/plain": (".txt", _("Text")),
+    "text/plain": (".txt", _("Text file")),
     "text/csv": (".csv", _("CSV table")),
     "application/json": (".json", _("JSON")),
     "text/xml": (".xml", _("XML")),

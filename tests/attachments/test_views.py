@@ -15,10 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def fetch(client, url):
-    """GET a file view; the streamed body read and the file closed (warnings are errors here)."""
+    """GET a file view with its streamed body read to the end, which closes the file (the test client
+    closes a streamed response once it is read; closing it again would close the database connection)."""
     response = client.get(url)
     body = b"".join(response.streaming_content) if response.streaming else response.content
-    response.close()
     return response, body
 
 
