@@ -145,7 +145,7 @@ def decode_header_value(value: str | None) -> str:
             parts.append(decode_text(_as_bytes(chunk), None) if _has_surrogates(chunk) else chunk)
         else:
             parts.append(decode_text(chunk, charset))
-    text = "".join(parts)
+    text = "".join(parts).replace("\x00", "")
     return " ".join(text.split()) if "\n" in text or "\r" in text else text.strip()
 
 
@@ -268,7 +268,8 @@ def _part_bytes(part: EmailMessage) -> bytes:
 
 def _part_text(part: EmailMessage) -> str:
     text = decode_text(_part_bytes(part), part.get_content_charset())
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # NUL cannot be stored in a PostgreSQL text column; it is never part of what a person wrote.
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
 def safe_filename(name: str, *, content_type: str, index: int) -> str:

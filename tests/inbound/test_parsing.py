@@ -77,3 +77,14 @@ def test_auto_reply_signs(header, reason):
 def test_a_mail_without_a_sender_is_unreadable(raw):
     with pytest.raises(parsing.UnreadableMail):
         parsing.parse_mail(raw)
+
+
+def test_nul_characters_never_reach_the_database():
+    raw = (
+        b"From: a@b.example\r\nSubject: bad\x00subject\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nte\x00xt\r\n"
+    )
+
+    mail = parsing.parse_mail(raw)
+
+    assert (mail.subject, mail.body) == ("badsubject", "text\n")
