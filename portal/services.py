@@ -29,8 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diagnosis.services import suggest_priority
-from toolkit import roles
-from toolkit.choices import BusinessUrgency, ProblemType, Source, Stage
+from toolkit import events, roles
+from toolkit.choices import BusinessUrgency, EventKind, ProblemType, Source, Stage
 from toolkit.models import Contact, Customer, Ticket
 from toolkit.services import ticket_create
 
@@ -314,6 +314,9 @@ def report_submit(
                 owner=owner,
             )
             Report.objects.create(ticket=ticket, report_link=link, submitted_at=now, language=language)
+            # ticket_create tells the owner only about others' work (here the owner is the recorder): the
+            # customer logged it, so the owner hears of it from nobody in particular.
+            events.notify(kind=EventKind.ASSIGNED, recipients=[owner], ticket=ticket)
             StatusLink.objects.create(ticket=ticket, token_hash=hash_token(status_token), created_at=now)
             if files:
                 channels.attachments_add(ticket=ticket, files=files)

@@ -9,8 +9,8 @@ from django.utils import timezone
 from portal import services
 from portal.models import Report, ReportLink, StatusLink
 from tests.factories import ContactFactory, UserFactory
-from toolkit.choices import Frequency, ImpactScope, Priority, ProblemType, Source, Stage
-from toolkit.models import Contact, Ticket
+from toolkit.choices import EventKind, Frequency, ImpactScope, Priority, ProblemType, Source, Stage
+from toolkit.models import Contact, Notification, Ticket
 
 from .conftest import answers
 
@@ -81,8 +81,10 @@ def test_a_report_logs_a_new_ticket_with_the_customers_words(anon, issued, custo
     assert link.ticket == ticket and link.created_by is None
     assert link.token_hash == services.hash_token(data["status_token"])
     assert ReportLink.objects.get().last_used_at is not None
-    # The SLA clock runs from the report, as for any ticket.
+    # The SLA clock runs from the report, as for any ticket; the owner is told (once).
     assert ticket.slas.exists()
+    [told] = Notification.objects.filter(user=engineer)
+    assert told.event.kind == EventKind.ASSIGNED and told.event.ticket == ticket
 
 
 def test_a_vip_customers_report_is_one_level_higher(anon, issued, customer):
