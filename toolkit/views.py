@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import languages
 from .models import Notification
-from .notifications import notification_text
+from .notifications import event_text
 
 NOTIFICATIONS_PAGE_SIZE = 25
 # htmx stops polling on this status (https://htmx.org/docs/#polling).
@@ -31,9 +31,15 @@ def notification_list(request):
     # Event notifications are written now, in the reader's language for messages (as reminders were).
     with languages.writing_to(request.user):
         for notification in page.object_list:
-            notification.text = notification_text(notification)
             if notification.event is not None:
-                notification.kind_label = str(notification.event.get_kind_display())
+                told = event_text(notification.event)
+                notification.text, notification.details, notification.kind_label = (
+                    told.line,
+                    told.details,
+                    told.title,
+                )
+            else:
+                notification.text = notification.message
     context = {"page": page, "unread_only": unread_only, "query_string": "unread=1" if unread_only else ""}
     return render(request, "toolkit/notifications.html", context)
 

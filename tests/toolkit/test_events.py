@@ -127,9 +127,11 @@ def test_notifications_in_the_recipients_language(client, ticket, boss, li, alic
     client.force_login(alice)
     page = client.get(reverse("notifications")).content.decode()
     assert f"张经理 reassigned {ticket.number} (TSA公司) to 王工" in page
+    assert "Reason: 客户要求" in page
     client.force_login(li)
     page = client.get(reverse("notifications")).content.decode()
     assert f"张经理 将 {ticket.number}(TSA公司)转派给 王工" in page
+    assert "原因:客户要求" in page
 
 
 def test_the_same_event_fans_out_once_however_often_it_runs(ticket, boss, li):
