@@ -11,8 +11,10 @@ the numbers table beside it (``templates/toolkit/_chart.html``), so the two can 
 This module only computes the geometry (``Chart.drawing``: bars, points, lines, labels, ticks as plain
 data, like tracking's timeline); the templates in ``templates/toolkit/charts/`` draw it, so every text
 and URL is escaped by the template engine.
-Accessibility: the SVG is ``role="img"`` with a ``<title>`` and ``<desc>``; the table carries the numbers
-for screen readers and for reading exact values.
+Accessibility: the SVG is ``role="img"`` with a ``<title>`` and ``<desc>``, or ``role="group"`` when its
+bars or points are links (an image's content is presentational: links inside it are "nested interactive"
+to axe-core and unreachable for screen readers); the table carries the numbers for screen readers and
+for reading exact values.
 """
 
 import math
@@ -177,6 +179,11 @@ class Drawing:
     lines: list[Polyline] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     axis: Axis | None = None
+
+    @property
+    def has_links(self) -> bool:
+        """Whether any bar or point links into the table (the SVG is then a group, not an image)."""
+        return any(shape.url for shape in [*self.bars, *self.points])
 
     @property
     def max_width(self) -> int:

@@ -26,7 +26,10 @@ def _widths(svg):
 def test_svg_has_a_title_and_description_for_screen_readers():
     svg = _chart(description="Per priority").svg
     assert svg.startswith("<svg ")
-    assert 'role="img"' in svg
+    # Its bars are links: a group (an image's links would be hidden from screen readers, issue 17 item 12).
+    assert 'role="group"' in svg
+    unlinked = [Category("P0 紧急", (Cell(5),)), Category("P1 高", (Cell(10),))]
+    assert 'role="img"' in _chart(categories=unlinked).svg
     assert 'aria-labelledby="chart-demo-title chart-demo-desc"' in svg
     assert '<title id="chart-demo-title">Open tickets by priority</title>' in svg
     assert '<desc id="chart-demo-desc">Per priority</desc>' in svg
