@@ -103,20 +103,40 @@ def _message_item(message: Message, *, masked: bool, files: list[Any]) -> Timeli
     )
 
 
-def timeline(ticket: Ticket, viewer) -> list[TimelineItem]:
+def timeline(ticket: Ticket, viewer, *, limit: int | None = None) -> list[TimelineItem]:
     """Replies, notes, the customer's messages, stage changes, clarifications and field changes, newest
-    first. A fixed number of queries however long the conversation: the messages, their files, and the
-    ticket's history (diagnosis.timeline). Contact data is masked for viewers who may not see it."""
+    first (only the newest ``limit`` when given). A fixed number of queries however long the
+    conversation: the messages, the shown messages' files, and the ticket's history
+    (diagnosis.timeline). Contact data is masked for viewers who may not see it."""
+    return timeline_page(ticket, viewer, limit=limit).items
+
+
+@dataclass
+class TimelinePage:
+    items: list[TimelineItem]
+    total: int  # entries in the whole timeline
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.items)
+
+
+def timeline_page(ticket: Ticket, viewer, *, limit: int | None = None) -> TimelinePage:
+    """The newest ``limit`` entries of timeline() (all when None) and how many there are in all."""
     from diagnosis.timeline import ticket_timeline
 
     masked = viewer is None or not can_see_contact_details(viewer, ticket)
-    messages = list(
-        Message.objects.filter(ticket=ticket)
-        .select_related("author", "ticket__contact")
-        .order_by("created_at", "id")
-    )
-    files = attachments_by_message(messages)
-    items = [_message_item(message, masked=masked, files=files.get(message.pk, [])) for message in messages]
+    own = Message.objects.filter(ticket=ticket).select_related("author")
+    if limit is None:
+        messages = list(own.order_by("created_at", "id"))
+        message_count = len(messages)
+    else:
+        # Only the newest `limit` can be shown: the page's cost stays the same however long the thread.
+        messages = list(own.order_by("-created_at", "-id")[:limit])[::-1]
+        message_count = own.count()  # always asked, so the page's queries never depend on the length
+    for message in messages:
+        message.ticket = ticket  # the contact's name for customer messages, without a join per row
+    items = [_message_item(message, masked=masked, files=[]) for message in messages]
     for entry in ticket_timeline(ticket, viewer=viewer):
         items.append(
             TimelineItem(
@@ -128,8 +148,16 @@ def timeline(ticket: Ticket, viewer) -> list[TimelineItem]:
                 details=entry.details,
             )
         )
+    # Stable: equal times keep the messages' own order (created_at, id), reversed.
+    items.reverse()
     items.sort(key=lambda item: item.at, reverse=True)
-    return items
+    shown = items if limit is None else items[:limit]
+    shown_messages = [item.message for item in shown if item.message is not None]
+    files = attachments_by_message(shown_messages)
+    for item in shown:
+        if item.message is not None:
+            item.attachments = files.get(item.message.pk, [])
+    return TimelinePage(items=shown, total=len(items) - len(messages) + message_count)
 
 
 def canned_replies_for(user) -> QuerySet[CannedReply]:

@@ -19,7 +19,14 @@ from .models import CannedReply
 VIEW_TICKET = "toolkit.view_ticket"
 
 
-def panel_context(ticket, user, *, reply_form=None, note_form=None, notice="", active="reply") -> dict:
+# The card shows the newest entries; the rest come with "show all" (a long conversation would make
+# every ticket page slow, mostly in rendering).
+TIMELINE_SHOWN = 30
+
+
+def panel_context(
+    ticket, user, *, reply_form=None, note_form=None, notice="", active="reply", show_all=False
+) -> dict:
     """What the card shows: the timeline, the two forms and the canned replies filled in for this ticket.
 
     A fixed number of queries (selectors.timeline, the canned replies, the contact)."""
@@ -37,9 +44,11 @@ def panel_context(ticket, user, *, reply_form=None, note_form=None, notice="", a
             for item in selectors.canned_replies_for(user)
         ]
     language = services.contact_language(ticket)
+    page = selectors.timeline_page(ticket, user, limit=None if show_all else TIMELINE_SHOWN)
     return {
         "conversation": {
-            "timeline": selectors.timeline(ticket, user),
+            "timeline": page.items,
+            "hidden": page.hidden,
             "can_write": can_write,
             "reply_form": reply_form or MessageForm(prefix="reply"),
             "note_form": note_form or MessageForm(prefix="note"),
@@ -118,7 +127,12 @@ def note(request, number):
 @require_GET
 @permission_required(VIEW_TICKET, raise_exception=True)
 def card(request, number):
-    return _card(request, _ticket(number))
+    """The card alone under htmx (refresh, "show all"); without JavaScript a page around it."""
+    ticket, show_all = _ticket(number), request.GET.get("all") == "1"
+    if request.htmx:
+        return _card(request, ticket, show_all=show_all)
+    context = {"ticket": ticket, **panel_context(ticket, request.user, show_all=show_all)}
+    return render(request, "conversation/page.html", context)
 
 
 # ---------------------------------------------------------------- canned replies

@@ -209,3 +209,19 @@ def test_card_refresh_queries_do_not_grow_with_the_conversation(
     _entries(ticket, engineer, 15)
     with django_assert_num_queries(few):
         engineer_client.get(url)
+
+
+def test_a_long_conversation_shows_the_newest_entries_and_the_rest_on_demand(engineer_client, engineer, ticket):
+    for index in range(40):
+        services.note_add(ticket=ticket, body=f"备注编号{index:02d}号", by=engineer)
+    page = engineer_client.get(detail(ticket)).content.decode()
+    assert "备注编号39号" in page and "备注编号10号" in page and "备注编号09号" not in page
+    assert 'id="conversation-show-all"' in page
+    hidden = 40 + 1 - 30  # the notes and the "ticket logged" entry, less those shown
+    assert f"显示更早的 {hidden} 条" in page
+    url = reverse("conversation:card", args=[ticket.number]) + "?all=1"
+    card = engineer_client.get(url, **HTMX).content.decode()
+    assert card.lstrip().startswith("<section") and "备注编号00号" in card
+    assert 'id="conversation-show-all"' not in card
+    full = engineer_client.get(url).content.decode()  # without JavaScript: a page around the card
+    assert "<html" in full and "备注编号00号" in full
