@@ -26,11 +26,21 @@ def can_see_contact_details(user, ticket=None) -> bool:
 
     Without a ticket (a contact or customer record on its own) only the permission counts.
     """
-    if user.has_perm(CONTACT_DETAILS_PERMISSION):
+    if _has_permission(user):
         return True
     if ticket is None:
         return False
     return user.pk is not None and user.pk in (ticket.owner_id, ticket.recorded_by_id)
+
+
+def _has_permission(user) -> bool:
+    # Asked for every cell of a table (five per row): remembered on the user object, which lives for
+    # one request, like Django's own permission cache it stands on.
+    known = getattr(user, "_sees_contact_details", None)
+    if known is None:
+        known = user.has_perm(CONTACT_DETAILS_PERMISSION)
+        user._sees_contact_details = known
+    return known
 
 
 def mask_contact_details(value: str) -> str:
