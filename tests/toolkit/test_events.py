@@ -486,3 +486,15 @@ def test_the_language_chosen_on_the_account_page_is_the_one_events_speak(client,
     page = client.get(reverse("notifications")).content.decode()
     assert f"张经理 assigned {ticket.number} (TSA公司) to you" in page
     assert ">Assigned to you</span>" in page
+
+
+def test_admins_see_event_deliveries_and_notifications(admin_client_role, ticket, boss, li):
+    events.notify(kind=EventKind.ASSIGNED, recipients=[li], actor=boss, ticket=ticket)
+    deliveries = admin_client_role.get(reverse("admin:toolkit_delivery_changelist"))
+    assert deliveries.status_code == 200
+    assert "li@example.com" in deliveries.content.decode() and "分派给你" in deliveries.content.decode()
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    admin_client_role.force_login(superuser)
+    told = admin_client_role.get(reverse("admin:toolkit_notification_changelist"))
+    assert told.status_code == 200
+    assert f"张经理 将 {ticket.number}(TSA公司)分派给你" in told.content.decode()
