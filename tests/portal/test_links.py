@@ -116,3 +116,18 @@ def test_the_link_pages_take_a_fixed_number_of_queries(
     for page, count in zip(pages, counts, strict=True):
         with django_assert_max_num_queries(count):
             engineer_client.get(page)
+
+
+def test_the_admin_lists_links_without_their_hashes(client, admin_user, customer, engineer):
+    from portal import services
+
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    issued = services.report_link_issue(customer=customer, by=engineer)
+    listing = client.get(reverse("admin:portal_reportlink_changelist"))
+    assert listing.status_code == 200 and "TSA公司" in listing.content.decode()
+    detail = client.get(reverse("admin:portal_reportlink_change", args=[issued.link.pk])).content.decode()
+    assert issued.link.token_hash not in detail and issued.token not in detail
+    assert client.get(reverse("admin:portal_statuslink_changelist")).status_code == 200
+    assert client.get(reverse("admin:portal_report_changelist")).status_code == 200
