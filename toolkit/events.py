@@ -8,7 +8,9 @@ reminders (toolkit.notifications).
 ``notify`` records the Event with its notification and delivery rows in the caller's transaction, so
 the action and the news of it are saved together or not at all (a crash between the two cannot lose
 the news, a rolled-back action tells nobody), and queues the sending after commit. A broker that is
-down leaves the deliveries pending for the periodic scan (toolkit.tasks), which sends them later.
+down leaves the deliveries pending for the periodic scan (toolkit.tasks), which sends them later; the
+process then leaves the broker alone for BROKER_RETRY_AFTER_SECONDS, so a request that reassigns a
+ticket while Redis is away pays the failed connection at most once a minute, not every time.
 
 An event keeps its kind and plain parameters, never a translated sentence: each reader's bell shows
 it in their language when they look, and each e-mail is written in the recipient's language when sent.
@@ -16,6 +18,7 @@ Free text in the parameters (a reason, a comment, an excerpt) has phone numbers 
 masked (toolkit.privacy): notifications go to people who may not see contact details, and to chat.
 """
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,6 +32,10 @@ from .models import ChatWebhook, Event, Ticket, User
 from .privacy import mask_free_text
 
 __all__ = ["EventKind", "notify", "users_with_permission"]
+
+BROKER_RETRY_AFTER_SECONDS = 60
+# monotonic time until which this process does not try the broker again (it was found down).
+_broker_down_until = 0.0
 
 
 def users_with_permission(permission: str) -> QuerySet[User]:
@@ -97,5 +104,14 @@ def notify(
     event = Event.objects.create(kind=kind, ticket=ticket, actor=actor, link=link, params=stored)
     delivery_ids = notifications.event_fan_out(event=event, users=users, webhook_ids=webhook_ids)
     if delivery_ids:
-        transaction.on_commit(lambda: tasks.enqueue_deliveries(delivery_ids))
+        transaction.on_commit(lambda: _send_soon(delivery_ids))
     return event
+
+
+def _send_soon(delivery_ids: list[int]) -> None:
+    """Queue the deliveries now; with the broker found down lately, leave them to the periodic scan."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return
+    if tasks.enqueue_deliveries(delivery_ids) < len(delivery_ids):
+        _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS

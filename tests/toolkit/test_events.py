@@ -2,6 +2,7 @@
 
 import email
 import email.header
+import logging
 import signal
 import time
 from datetime import timedelta
@@ -15,12 +16,14 @@ from django.utils import timezone, translation
 from tests.factories import ContactFactory, CustomerFactory, TicketFactory, UserFactory
 from tests.toolkit.servers import Robot
 from tests.toolkit.test_worker import (  # the real-worker helpers
+    DOWN_BROKER_URL,
     ON_POSTGRESQL,
     WebhookReceiver,
     _start_worker_process,
     _stop,
     _wait_until_ready,
     redis_queue,  # noqa: F401 - a fixture
+    use_broker,
     wait_for,
 )
 from toolkit import events, notifications, services, tasks
@@ -401,12 +404,39 @@ def test_chat_robot_gets_the_design_awaiting_approval_once(settings, li, boss):
 
 def test_sending_after_commit_only(django_capture_on_commit_callbacks, ticket, boss, li, monkeypatch):
     queued = []
-    monkeypatch.setattr(tasks, "enqueue_deliveries", lambda ids: queued.append(list(ids)))
+
+    def enqueue(ids):
+        queued.append(list(ids))
+        return len(ids)
+
+    monkeypatch.setattr(tasks, "enqueue_deliveries", enqueue)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         event = events.notify(kind=EventKind.ASSIGNED, recipients=[li], actor=boss, ticket=ticket)
         assert not queued  # nothing is sent before the caller's transaction commits
     assert len(callbacks) == 1
     assert queued == [list(Delivery.objects.filter(event=event).values_list("pk", flat=True))]
+
+
+def test_with_the_broker_down_a_reassignment_is_slowed_once_and_the_scan_sends_later(
+    django_capture_on_commit_callbacks, ticket, boss, li, alice, monkeypatch, caplog
+):
+    monkeypatch.setattr(events, "_broker_down_until", 0.0)
+    # (A worker started by an earlier test leaves the root logger at its own level.)
+    caplog.set_level(logging.WARNING, logger="toolkit.tasks")
+    with use_broker(DOWN_BROKER_URL, "events-test"):  # nothing listens there: a real refused connection
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_update(ticket=ticket, by=boss, owner=alice, reason="换人")
+        assert "broker unreachable" in caplog.text
+        ticket.refresh_from_db()
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_update(ticket=ticket, by=boss, owner=li, reason="换回")
+        assert time.monotonic() - started < 0.5  # the broker is not tried again for a minute
+    pending = list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING).order_by("pk").values_list("pk", flat=True)
+    )
+    assert len(pending) == 4  # two e-mails per reassignment, both owners
+    assert notifications.deliveries_due() == pending  # what the next scan sends
 
 
 def test_a_rolled_back_action_tells_nobody(ticket, boss, li):
