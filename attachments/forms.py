@@ -10,12 +10,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 FIELD_NAME = "files"
+# Room left in a request for the form's other fields and the multipart framing.
+REQUEST_MARGIN = 64 * 1024
 
 
 def _hint() -> str:
     return _("Drag files here or paste a screenshot (Ctrl+V). At most %(size)s per file.") % {
         "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)
     }
+
+
+def _too_much() -> str:
+    size = filesizeformat(settings.REQUEST_MAX_BYTES - REQUEST_MARGIN)
+    return _("These files add up to more than %(size)s: send them in several goes.") % {"size": size}
+
+
+def request_limit() -> str:
+    """What the chosen files of one form may add up to: the request limit less room for the form."""
+    return str(settings.REQUEST_MAX_BYTES - REQUEST_MARGIN)
 
 
 def _too_large() -> str:
@@ -43,6 +55,8 @@ class AttachmentsField(forms.FileField):
                     # Built per rendering, in that request's language.
                     "data-hint": lazy(_hint, str)(),
                     "data-too-large": lazy(_too_large, str)(),
+                    "data-max-request": lazy(request_limit, str)(),
+                    "data-too-much": lazy(_too_much, str)(),
                     "data-remove": gettext_lazy("Remove"),
                 }
             ),

@@ -9,7 +9,7 @@ from django import template
 from django.conf import settings
 
 from attachments import access
-from attachments.forms import FIELD_NAME
+from attachments.forms import FIELD_NAME, REQUEST_MARGIN
 from attachments.selectors import target_key
 
 register = template.Library()
@@ -59,6 +59,7 @@ def attachment_upload(field_id="attachments-files", label=None, suffix="", asset
         "field_id": f"{field_id}-{suffix}" if suffix != "" else field_id,
         "label": label,
         "max_bytes": settings.ATTACHMENT_MAX_BYTES,
+        "max_request": settings.REQUEST_MAX_BYTES - REQUEST_MARGIN,
         "assets": assets,
     }
 

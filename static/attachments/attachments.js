@@ -145,6 +145,7 @@
     var input = event.target;
     if (input && input.matches && input.matches("input[type=file][data-attachments]")) {
       drawChosen(input);
+      showRefusal(input, "");
     }
   });
 
@@ -260,6 +261,58 @@
       "aria-label", link.getAttribute("data-attach-preview") || "Close");
     box.showModal();
   });
+
+  // Before sending: a file over the limit, or files adding up to more than one request may carry
+  // (the server answers 413 without reading them), stop the form here with the reason beside the input.
+  function refusal(input) {
+    var maxBytes = parseInt(input.getAttribute("data-max-bytes") || "0", 10);
+    var maxRequest = parseInt(input.getAttribute("data-max-request") || "0", 10);
+    var total = 0;
+    var tooLarge = false;
+    Array.prototype.forEach.call(input.files, function (file) {
+      total += file.size;
+      tooLarge = tooLarge || (maxBytes && file.size > maxBytes);
+    });
+    if (tooLarge) {
+      return input.getAttribute("data-too-large") || "";
+    }
+    if (maxRequest && total > maxRequest) {
+      return input.getAttribute("data-too-much") || "";
+    }
+    return "";
+  }
+
+  function showRefusal(input, text) {
+    var box = input.parentNode.querySelector(":scope > .attach-refused");
+    if (!text) {
+      if (box) {
+        box.remove();
+      }
+      return;
+    }
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "attach-refused text-danger small";
+      box.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", box);
+    }
+    box.textContent = text;
+  }
+
+  // Capturing on the document runs before htmx's own listener on the form, so a stopped submit sends
+  // nothing either way.
+  document.addEventListener("submit", function (event) {
+    var inputs = inputsIn(event.target);
+    for (var i = 0; i < inputs.length; i++) {
+      var text = refusal(inputs[i]);
+      showRefusal(inputs[i], text);
+      if (text) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        return;
+      }
+    }
+  }, true);
 
   function start() {
     enhance(document);

@@ -128,3 +128,20 @@ def test_paste_a_screenshot_into_a_reply(page, log_in, engineer, ticket):
     assert attachment.content_type_detected == "image/png" and attachment.original_name.startswith(
         "screenshot-"
     )
+
+
+def test_a_file_over_the_limit_is_stopped_before_it_is_sent(page, log_in, engineer, ticket, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1000
+    log_in(engineer)
+    page.goto(ticket.get_absolute_url())
+    page.evaluate(MAKE_IMAGE, [".attach-upload-form [data-attach-drop]", "drop"])
+    chosen = page.locator("#attachments-card .attach-chosen-item")
+    expect(chosen).to_have_class(re.compile("text-danger"))
+    requests = []
+    page.on("request", lambda request: requests.append(request) if request.method == "POST" else None)
+    page.locator("#attachments-card button[type=submit]", has_text="上传").click()
+    expect(page.locator("#attachments-card .attach-refused")).to_contain_text("文件过大")
+    assert requests == [] and not Attachment.objects.exists()
+    # Taking the file out clears the refusal.
+    chosen.locator(".attach-remove").click()
+    expect(page.locator("#attachments-card .attach-refused")).to_have_count(0)
