@@ -8,18 +8,22 @@ into each page with Playwright's evaluate, which the Content-Security-Policy doe
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from evaluation import services as evaluation_services
 from knowledge.models import Article
 from tests.factories import TicketFactory
+from tests.tracking.factories import TaskFactory
 from toolkit.choices import Stage
 from toolkit.models import Ticket
+from toolkit.sla import sla_start
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +42,15 @@ def _seed():
 
 def _ticket_in(stage):
     return Ticket.objects.filter(stage=stage).order_by("id").first() or TicketFactory(stage=stage)
+
+
+def _plans():
+    """Tickets in implementation with plans (the demo may have none): P0 ends after its SLA, P1 in time."""
+    today = timezone.localdate()
+    for priority, days in (("P0", 5), ("P1", 0)):
+        ticket = TicketFactory(stage=Stage.IMPLEMENTATION, priority=priority)
+        sla_start(ticket)
+        TaskFactory(ticket=ticket, planned_start=today, planned_end=today + timedelta(days=days))
 
 
 def _signed_in_pages():
@@ -102,6 +115,7 @@ def test_every_main_page_has_no_serious_accessibility_violation(
     page, live_server, log_in, manager, engineer, language
 ):
     _seed()
+    _plans()
     ticket = TicketFactory(owner=engineer, stage=Stage.EVALUATION)
     survey = evaluation_services.survey_create(ticket=ticket, by=engineer, delivery="shown")
     language_cookie = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
