@@ -216,3 +216,12 @@ def test_files_of_another_ticket_are_the_same_rule(engineer_client, engineer):
     other = TicketFactory()
     [attachment] = attachments_add(ticket=other, files=[png()], by=other.owner)
     assert fetch(engineer_client, attachment.get_absolute_url())[0].status_code == 200
+
+
+def test_admin_lists_attachments_read_only(client, files, db):
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    response = client.get(reverse("admin:attachments_attachment_changelist"))
+    assert response.status_code == 200 and "屏幕截图.png" in response.content.decode()
+    image, _log = files
+    assert client.get(reverse("admin:attachments_attachment_delete", args=[image.pk])).status_code == 403
