@@ -55,6 +55,16 @@ class InboundMailAdmin(ContactPrivacyAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "raw_preview"]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: no save buttons that would save nothing.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("raw message (start)"))
     def raw_preview(self, obj):
         try:

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 class InboundStatus(models.TextChoices):
     PROCESSED = "processed", _("Processed")
-    IGNORED = "ignored", _("Ignored (auto-reply, bounce or loop)")
-    FAILED = "failed", _("Failed: kept for an admin")
+    IGNORED = "ignored", _("Ignored")
+    FAILED = "failed", _("Failed")
 
 
 def raw_upload_to(instance, filename):
@@ -31,7 +31,15 @@ class InboundMail(models.Model):
     # every admin query if kept in a column.
     raw = models.FileField(_("raw message"), upload_to=raw_upload_to, max_length=200, blank=True)
     size = models.PositiveIntegerField(_("size (bytes)"), default=0)
-    status = models.CharField(_("status"), max_length=10, choices=InboundStatus.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=InboundStatus.choices,
+        help_text=_(
+            "Ignored: an auto-reply, bounce or mail loop. "
+            "Failed: kept for an admin to look at and process again."
+        ),
+    )
     is_reply = models.BooleanField(_("reply to a ticket"), default=False)
     ticket = models.ForeignKey(
         "toolkit.Ticket",
