@@ -115,6 +115,19 @@ def test_customer_reports_on_a_phone_engineer_answers_customer_sees_it(phone, pa
     expect(phone.locator("#messages")).to_contain_text("现在可以登录了")
     _shot(phone, "portal-status-answered-phone")
 
+    # The same page on a wide screen, in English: one centred column.
+    wide = phone.context.browser.new_context(
+        base_url=phone.url.split("/status/")[0], viewport={"width": 1400, "height": 900}
+    )
+    try:
+        tab = wide.new_page()
+        tab.goto(status_url + "?lang=en")
+        expect(tab.locator("#portal-stage")).to_have_text("New")
+        expect(tab.locator("#messages")).to_contain_text("验证码服务已恢复")
+        _shot(tab, "portal-status-desktop-en")
+    finally:
+        wide.close()
+
 
 def test_engineer_issues_a_report_link_from_the_ticket_page_and_prints_its_qr_code(
     page, log_in, browser, live_server
@@ -134,7 +147,7 @@ def test_engineer_issues_a_report_link_from_the_ticket_page_and_prints_its_qr_co
     assert "/report/" in url
     _shot(page, "portal-report-link-desktop")
     # Back to the ticket, and the card now says the customer has a link.
-    page.click("text=返回工单")
+    page.click("text=返回问题")
     expect(page.locator("#portal-panel-report")).to_contain_text("有有效链接")
 
     # The same page on a phone, in English: nothing wider than the screen.
