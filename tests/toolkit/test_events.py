@@ -528,3 +528,22 @@ def test_admins_see_event_deliveries_and_notifications(admin_client_role, ticket
     told = admin_client_role.get(reverse("admin:toolkit_notification_changelist"))
     assert told.status_code == 200
     assert f"张经理 将 {ticket.number}(TSA公司)分派给你" in told.content.decode()
+
+
+@pytest.mark.parametrize("kind", list(EventKind))
+def test_every_kind_reads_in_both_languages(kind, ticket, boss, li):
+    params = {
+        "new_owner": "王工",
+        "reason": "休假",
+        "decision": "approved",
+        "title": "验证码",
+        "excerpt": "好的",
+    }
+    event = events.notify(kind=kind, recipients=[li], actor=boss, ticket=ticket, params=params)
+    with translation.override("en"):
+        english = notifications.event_text(event)
+    with translation.override("zh-hans"):
+        chinese = notifications.event_text(event)
+    assert english.line != chinese.line and english.title != chinese.title
+    assert english.reason != chinese.reason and english.reason
+    assert "%(" not in english.line + chinese.line
