@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("portal.public_urls")),
     path("portal/", include("portal.urls")),
     path("knowledge/", include("knowledge.urls")),
+    path("search/", include("search.urls")),  # the menu's global search
     path("attachments/", include("attachments.urls")),  # permission-checked downloads only
     # The ticket page's conversation card (replies, notes) and the canned-replies page.
     path("conversation/", include("conversation.urls")),
