@@ -225,3 +225,12 @@ def test_admin_lists_attachments_read_only(client, files, db):
     assert response.status_code == 200 and "屏幕截图.png" in response.content.decode()
     image, _log = files
     assert client.get(reverse("admin:attachments_attachment_delete", args=[image.pk])).status_code == 403
+
+
+def test_list_links_are_the_views_urls(engineer_client, files, ticket):
+    html = engineer_client.get(ticket.get_absolute_url()).content.decode()
+    for attachment in files:
+        assert f'href="{reverse("attachments:download", kwargs={"pk": attachment.pk})}"' in html
+        assert f'action="{reverse("attachments:delete", kwargs={"pk": attachment.pk})}"' in html
+    image = files[0]
+    assert f'src="{reverse("attachments:thumbnail", kwargs={"pk": image.pk})}"' in html
