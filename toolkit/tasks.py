@@ -111,7 +111,8 @@ def enqueue_deliveries(delivery_ids) -> int:
                 queued += 1
     except (BrokerError, OSError) as error:
         logger.warning(
-            "SLA scan: broker unreachable, %d of %d deliveries queued; the rest stay pending "
+            # Called by the scan and, after commit, by toolkit.events.notify.
+            "Outbound deliveries: broker unreachable, %d of %d deliveries queued; the rest stay pending "
             "for the next scan (%s)",
             queued,
             len(delivery_ids),
