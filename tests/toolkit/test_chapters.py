@@ -12,7 +12,14 @@ from toolkit import chapters, tasks
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 
-CARDS = ["requirements-panel", "solutions-panel", "tracking-panel", "evaluation-panel", "knowledge-panel"]
+CARDS = [
+    "conversation",
+    "requirements-panel",
+    "solutions-panel",
+    "tracking-panel",
+    "evaluation-panel",
+    "knowledge-panel",
+]
 
 
 @pytest.fixture
@@ -28,6 +35,7 @@ def _card_positions(html: str) -> list[int]:
 
 def test_each_chapter_registers_itself_when_the_apps_load():
     assert [chapter.label for chapter in chapters.registered()] == [
+        "conversation",
         "requirements_analysis",
         "solutions",
         "tracking",
@@ -40,6 +48,7 @@ def test_each_chapter_registers_itself_when_the_apps_load():
 
 def test_the_registered_scans_are_the_reminders_and_the_jobs_housekeeping():
     assert list(chapters.periodic_scans()) == [
+        "conversation.services.replies_due_scan",
         "tracking.reminders.overdue_tasks_scan",
         "evaluation.reminders.follow_up_scan",
         "jobs.services.jobs_housekeeping",
