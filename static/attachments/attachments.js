@@ -154,12 +154,22 @@
     return input ? input.closest("[data-attach-drop]") || input.form : null;
   }
 
-  document.addEventListener("dragover", function (event) {
+  // Files being dragged, and not onto some other page's own file input (which takes them natively).
+  function carriesFiles(event) {
     var types = event.dataTransfer ? Array.prototype.slice.call(event.dataTransfer.types) : [];
-    var zone = types.indexOf("Files") >= 0 ? zoneOf(event.target) : null;
+    var other = event.target.matches && event.target.matches("input[type=file]:not([data-attachments])");
+    return types.indexOf("Files") >= 0 && !other;
+  }
+
+  document.addEventListener("dragover", function (event) {
+    if (!carriesFiles(event)) {
+      return;
+    }
+    // A file let go beside a zone would make the browser leave the page to show it: refuse it instead.
+    event.preventDefault();
+    var zone = zoneOf(event.target);
+    event.dataTransfer.dropEffect = zone ? "copy" : "none";
     if (zone) {
-      event.preventDefault();
-      event.dataTransfer.dropEffect = "copy";
       zone.classList.add("attach-over");
     }
   });
@@ -172,11 +182,14 @@
   });
 
   document.addEventListener("drop", function (event) {
-    var input = inputFor(event.target);
-    if (!input || !event.dataTransfer || !event.dataTransfer.files.length) {
+    if (!carriesFiles(event)) {
       return;
     }
     event.preventDefault();
+    var input = inputFor(event.target);
+    if (!input || !event.dataTransfer.files.length) {
+      return;
+    }
     var zone = zoneOf(event.target);
     if (zone) {
       zone.classList.remove("attach-over");
