@@ -27,9 +27,9 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from toolkit import roles
+from toolkit import events, roles
 from toolkit import services as core
-from toolkit.choices import Priority, ProblemType, Source
+from toolkit.choices import EventKind, Priority, ProblemType, Source
 from toolkit.db import retry_on_conflict
 from toolkit.models import Contact, Customer, Ticket, User
 
@@ -467,6 +467,11 @@ def _open_ticket(*, parsed: parsing.ParsedMail, received_at: datetime) -> tuple[
         problem_type=settings.INBOUND_DEFAULT_PROBLEM_TYPE or ProblemType.FUNCTIONAL,
         priority=priority,
         owner=owner,
+    )
+    # ticket_create tells the new owner unless they are the one acting, which the recorder (the owner
+    # here: a mail has no user) is; so the owner is told here, by nobody in particular.
+    events.notify(
+        kind=EventKind.ASSIGNED, recipients=[owner], ticket=ticket, params={"excerpt": parsed.subject[:200]}
     )
     refusals = _attach(ticket=ticket, uploads=_uploads(parsed))
     _note_refusals(ticket=ticket, refusals=refusals)

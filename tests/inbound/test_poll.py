@@ -8,7 +8,7 @@ from inbound.models import InboundMail, InboundStatus
 from tests.factories import ContactFactory, CustomerFactory, UserFactory
 from tests.inbound.conftest import make_mail
 from toolkit.choices import Source
-from toolkit.models import Customer, Ticket
+from toolkit.models import Customer, Notification, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +41,7 @@ def test_new_mail_opens_one_ticket_with_the_customers_words(dovecot):
     assert mail.ticket == ticket and mail.status == InboundStatus.PROCESSED
     assert raw_of(mail).startswith(b"From: ")
     assert dovecot.unseen() == []  # flagged \Seen: the next poll does not read it again
+    assert Notification.objects.filter(user=ticket.owner, ticket=ticket).count() == 1  # the owner is told
 
 
 def test_the_same_mail_fetched_twice_or_delivered_twice_is_one_ticket(dovecot):
