@@ -234,3 +234,16 @@ def test_list_links_are_the_views_urls(engineer_client, files, ticket):
         assert f'action="{reverse("attachments:delete", kwargs={"pk": attachment.pk})}"' in html
     image = files[0]
     assert f'src="{reverse("attachments:thumbnail", kwargs={"pk": image.pk})}"' in html
+
+
+def test_no_thumbnail_for_an_image_bomb(engineer_client, ticket, engineer, media):
+    # 400 million pixels in a few kilobytes: Pillow refuses to decode it, the page shows no thumbnail.
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(buffer, "PNG", optimize=True)
+    [bomb] = attachments_add(
+        ticket=ticket, files=[SimpleUploadedFile("bomb.png", buffer.getvalue())], by=engineer
+    )
+    response, _body = fetch(engineer_client, reverse("attachments:thumbnail", kwargs={"pk": bomb.pk}))
+    assert response.status_code == 404
+    bomb.refresh_from_db()
+    assert bomb.thumbnail == "" and len(stored_files(media)) == 1
