@@ -211,7 +211,9 @@ def test_card_refresh_queries_do_not_grow_with_the_conversation(
         engineer_client.get(url)
 
 
-def test_a_long_conversation_shows_the_newest_entries_and_the_rest_on_demand(engineer_client, engineer, ticket):
+def test_a_long_conversation_shows_the_newest_entries_and_the_rest_on_demand(
+    engineer_client, engineer, ticket
+):
     for index in range(40):
         services.note_add(ticket=ticket, body=f"备注编号{index:02d}号", by=engineer)
     page = engineer_client.get(detail(ticket)).content.decode()
