@@ -36,8 +36,16 @@ def phone(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE, is_mobile=True)
     context.set_default_timeout(10_000)
     tab = context.new_page()
+    # Every Content-Security-Policy violation is a console error in Chromium: none may happen here.
+    tab.policy_errors = []
+    tab.on("console", lambda message: _record_policy_error(tab.policy_errors, message))
     yield tab
     context.close()
+
+
+def _record_policy_error(errors, message):
+    if message.type == "error" and "Content Security Policy" in message.text:
+        errors.append(message.text)
 
 
 def _shot(tab, name):
@@ -88,6 +96,8 @@ def test_customer_reports_on_a_phone_engineer_answers_customer_sees_it(phone, pa
     _shot(phone, "portal-status-phone")
 
     # The engineer sees it on the ticket page, with the photo, and answers it; a note stays internal.
+    page.policy_errors = []
+    page.on("console", lambda message: _record_policy_error(page.policy_errors, message))
     log_in(engineer)
     page.goto(ticket.get_absolute_url())
     expect(page.locator("#original-description")).to_contain_text("验证码错误")
@@ -114,6 +124,7 @@ def test_customer_reports_on_a_phone_engineer_answers_customer_sees_it(phone, pa
     expect(phone.locator("#portal-sent")).to_be_visible()
     expect(phone.locator("#messages")).to_contain_text("现在可以登录了")
     _shot(phone, "portal-status-answered-phone")
+    assert phone.policy_errors == []
 
     # The same page on a wide screen, in English: one centred column.
     wide = phone.context.browser.new_context(
@@ -138,6 +149,8 @@ def test_engineer_issues_a_report_link_from_the_ticket_page_and_prints_its_qr_co
     ticket = TicketFactory(
         number="TS-20231001-0001", owner=engineer, customer=CustomerFactory(name="TSB工厂")
     )
+    page.policy_errors = []
+    page.on("console", lambda message: _record_policy_error(page.policy_errors, message))
     log_in(engineer)
     page.goto(ticket.get_absolute_url())
     page.click("#portal-panel-report a")
@@ -149,6 +162,7 @@ def test_engineer_issues_a_report_link_from_the_ticket_page_and_prints_its_qr_co
     # Back to the ticket, and the card now says the customer has a link.
     page.click("text=返回问题")
     expect(page.locator("#portal-panel-report")).to_contain_text("有有效链接")
+    assert page.policy_errors == []
 
     # The same page on a phone, in English: nothing wider than the screen.
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport=PHONE, is_mobile=True)
