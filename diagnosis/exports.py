@@ -1,10 +1,18 @@
 """The diagnosis table as Excel (技术服务问题快速诊断表): the same 15 columns and filters as the page."""
 
+import uuid
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from jobs.models import Job, JobKind
+from jobs.services import job_create, job_fail, job_finish, job_lock_running, job_progress
 from toolkit.choices import ProblemType, Source
 from toolkit.excel import Column, ExportedFile, write_table
 from toolkit.models import ExportLog
@@ -15,6 +23,8 @@ from toolkit.privacy import (
     mask_free_text,
     mask_person_name,
 )
+
+from .selectors import ticket_list
 
 TABLE_TITLE = gettext_lazy("Technical Service Problem Quick Diagnosis Table")
 # Excel allows 31 characters in a sheet name: the English title has 47 (技术服务问题快速诊断表 fits).
@@ -75,25 +85,85 @@ def diagnosis_row(index: int, ticket, user, labels: dict) -> list:
     ]
 
 
-def export_diagnosis_table(*, filterset, user, query_string: str) -> ExportedFile:
-    """Write the filtered rows (streamed from the database in chunks) and log the export."""
+def _written(*, filterset, user, progress=None) -> ExportedFile:
+    """The filtered rows written to a temporary file (streamed from the database in chunks)."""
     tickets = filterset.qs.iterator(chunk_size=2000)
     labels = {"source": _labels(Source), "problem_type": _labels(ProblemType)}
     rows = (diagnosis_row(index, ticket, user, labels) for index, ticket in enumerate(tickets, start=1))
+    if progress is not None:
+        rows = _reporting(rows, progress)
     name = _("diagnosis-table")
     filename = f"{name}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    exported = write_table(
+    return write_table(
         title=str(TABLE_TITLE), sheet_name=str(SHEET_NAME), columns=COLUMNS, rows=rows, filename=filename
     )
+
+
+def _reporting(rows, progress, every: int = 2000):
+    for count, row in enumerate(rows, start=1):
+        if count % every == 0:
+            progress(count)
+        yield row
+
+
+def _log_export(*, user, query_string: str, row_count: int) -> None:
+    ExportLog.objects.create(
+        user=user,
+        table="diagnosis",
+        query_string=query_string[:2000],
+        row_count=row_count,
+        contact_details_masked=not user.has_perm(CONTACT_DETAILS_PERMISSION),
+    )
+
+
+def export_diagnosis_table(*, filterset, user, query_string: str) -> ExportedFile:
+    """Write the filtered rows and log the export: in the request, for up to EXPORT_INLINE_MAX_ROWS."""
+    exported = _written(filterset=filterset, user=user)
     with transaction.atomic():
-        ExportLog.objects.create(
-            user=user,
-            table="diagnosis",
-            query_string=query_string[:2000],
-            row_count=exported.row_count,
-            contact_details_masked=not user.has_perm(CONTACT_DETAILS_PERMISSION),
-        )
+        _log_export(user=user, query_string=query_string, row_count=exported.row_count)
     return exported
+
+
+def export_is_inline(filterset) -> bool:
+    """Small enough to write while the browser waits (one COUNT on the filter's indexes)."""
+    return filterset.qs.count() <= settings.EXPORT_INLINE_MAX_ROWS
+
+
+def export_job_start(*, user, query_string: str) -> Job:
+    """A large export as a background job: the worker writes the file, the requester downloads it from
+    /exports/<id>/ until it expires (EXPORT_RETENTION_HOURS)."""
+    return job_create(
+        kind=JobKind.TICKET_EXPORT,
+        requester=user,
+        options={"query": query_string},
+        retention_hours=settings.EXPORT_RETENTION_HOURS,
+    )
+
+
+def export_job_run(job: Job) -> None:
+    """The worker's side. The file is stored first, then recorded with the export log in one transaction;
+    an attempt that lost the job to another (a worker restarted mid-way) removes its own file."""
+    filterset = ticket_list(data=QueryDict(job.options.get("query", "")))
+    if not filterset.is_valid():
+        job_fail(job, report={"error": _("The export's filters are not valid any more.")})
+        return
+    job_progress(job, done=0, total=filterset.qs.count())
+    exported = _written(
+        filterset=filterset, user=job.requester, progress=lambda done: job_progress(job, done=done)
+    )
+    with exported.file:
+        stored = default_storage.save(f"jobs/results/{uuid.uuid4().hex}.xlsx", File(exported.file))
+    try:
+        with transaction.atomic():
+            job_lock_running(job)
+            _log_export(
+                user=job.requester, query_string=job.options.get("query", ""), row_count=exported.row_count
+            )
+            Job.objects.filter(pk=job.pk).update(result=stored)
+            job_finish(job, report={"rows": exported.row_count, "filename": exported.filename})
+    except Exception:
+        default_storage.delete(stored)
+        raise
 
 
 def import_template() -> ExportedFile:

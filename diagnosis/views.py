@@ -288,6 +288,12 @@ def ticket_export(request):
             back_url=reverse("diagnosis:list"),
             back_label=_("Back to the table"),
         )
+    if not exports.export_is_inline(filterset):
+        job = exports.export_job_start(user=request.user, query_string=request.GET.urlencode())
+        # 303: the browser follows with a GET to the job's page (progress, then the download link).
+        response = HttpResponseRedirect(reverse("jobs:export_detail", args=[job.pk]))
+        response.status_code = 303
+        return response
     exported = exports.export_diagnosis_table(
         filterset=filterset, user=request.user, query_string=request.GET.urlencode()
     )

@@ -1,4 +1,4 @@
-"""Background jobs: long work (imports, later exports) run by the Celery worker, not a web request.
+"""Background jobs: long work (imports, large exports) run by the Celery worker, not a web request.
 
 A job row is the contract between the page and the worker: the page creates it and polls its state and
 progress; the worker claims it, reports progress, and finishes it. Files (the uploaded workbook, a
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 class JobKind(models.TextChoices):
     TICKET_IMPORT = "ticket_import", _("Ticket import")
+    TICKET_EXPORT = "ticket_export", _("Ticket export")
 
 
 class JobState(models.TextChoices):

@@ -15,3 +15,8 @@ def job_for_user(*, user, pk: int, kind: str) -> Job | None:
     if not _is_admin(user):
         jobs = jobs.filter(requester_id=user.pk)
     return jobs.first()
+
+
+def job_of_requester(*, user, pk: int, kind: str) -> Job | None:
+    """The job only if `user` asked for it (an export's file is the requester's alone, admins included)."""
+    return Job.objects.filter(pk=pk, kind=kind, requester_id=user.pk).first()

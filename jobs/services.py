@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 # starts with job_lock_running(job); the last ends with job_finish(job, ...). Or it calls job_fail(job, ...).
 RUNNERS: dict[str, str] = {
     JobKind.TICKET_IMPORT: "diagnosis.imports.import_job_run",
+    JobKind.TICKET_EXPORT: "diagnosis.exports.export_job_run",
 }
 # What removes a kind's partial effects when it is given up (kinds whose effects span transactions).
 UNDO: dict[str, str] = {
@@ -47,14 +48,17 @@ class JobAlreadyFinished(Exception):
     """Another attempt finished this job first: roll back this attempt's effects."""
 
 
-def job_create(*, kind: str, requester, upload=None, options: dict | None = None) -> Job:
-    """Store the uploaded file, record the job, and queue it once the transaction has committed."""
+def job_create(
+    *, kind: str, requester, upload=None, options: dict | None = None, retention_hours: int | None = None
+) -> Job:
+    """Store the uploaded file, record the job, and queue it once the transaction has committed. The job
+    and its files are deleted ``retention_hours`` after it was created (JOB_RETENTION_HOURS by default)."""
     job = Job(
         kind=kind,
         requester=requester,
         options=options or {},
         language=translation.get_language() or settings.LANGUAGE_CODE,
-        expires_at=timezone.now() + timedelta(hours=settings.JOB_RETENTION_HOURS),
+        expires_at=timezone.now() + timedelta(hours=retention_hours or settings.JOB_RETENTION_HOURS),
     )
     if upload is not None:
         # A name of our own: the user's file name says nothing the storage needs to know.

@@ -330,6 +330,10 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"
 # How long a background job (its report, its files) is kept, in hours.
 JOB_RETENTION_HOURS = env.int("JOB_RETENTION_HOURS", default=24)
+# An export of more rows than this runs as a job (/exports/<id>/) instead of inside the request, and its
+# file is kept for EXPORT_RETENTION_HOURS, for the requester only.
+EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=5_000)
+EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=24)
 
 # Largest Excel file accepted by the import page.
 TICKET_IMPORT_MAX_BYTES = env.int("TICKET_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
