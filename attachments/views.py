@@ -117,6 +117,8 @@ def _errors(error: ValidationError) -> list[str]:
 @require_POST
 def ticket_upload(request, number):
     ticket = get_object_or_404(Ticket, number=number)
+    if not access.can_attach(request.user, ticket=ticket):
+        raise PermissionDenied  # before reading anything, files or not (the service checks again)
     errors: list[str] = []
     files = request.FILES.getlist(FIELD_NAME)
     if not files:
@@ -178,6 +180,8 @@ def article_upload(request, pk):
     article = get_object_or_404(Article, pk=pk)
     if not access.can_view_article(request.user, article):
         raise Http404
+    if not access.can_attach(request.user, ticket=None, target=article):
+        raise PermissionDenied
     try:
         added = services.attachments_add(
             ticket=None, target=article, files=request.FILES.getlist(FIELD_NAME), by=request.user

@@ -247,3 +247,8 @@ def test_no_thumbnail_for_an_image_bomb(engineer_client, ticket, engineer, media
     assert response.status_code == 404
     bomb.refresh_from_db()
     assert bomb.thumbnail == "" and len(stored_files(media)) == 1
+
+
+def test_upload_without_files_is_refused_to_a_user_without_role(client, no_role_user, ticket):
+    client.force_login(no_role_user)
+    assert client.post(_upload_url(ticket)).status_code == 403
