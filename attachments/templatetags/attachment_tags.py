@@ -54,9 +54,13 @@ def attachment_list(context, files, ticket=None, deletable=True, card=False):
             and access.can_delete(user, attachment, ticket=owner_ticket)
         )
         rows.append(_Row(attachment, can_delete, prefix))
+    request = context["request"]
+    # Back to this page after a delete, when it is a page (a fragment's URL may take only POSTs); else
+    # the view goes back to the file's ticket or article.
+    is_page = request.method == "GET" and not getattr(request, "htmx", False)
     return {
         "rows": rows,
-        "request": context["request"],
+        "next": request.get_full_path() if is_page else "",
         "csrf_token": context.get("csrf_token"),
         "card": card,
     }

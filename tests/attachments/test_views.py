@@ -252,3 +252,14 @@ def test_no_thumbnail_for_an_image_bomb(engineer_client, ticket, engineer, media
 def test_upload_without_files_is_refused_to_a_user_without_role(client, no_role_user, ticket):
     client.force_login(no_role_user)
     assert client.post(_upload_url(ticket)).status_code == 403
+
+
+def test_delete_from_a_fragment_goes_back_to_the_ticket(engineer_client, files, ticket):
+    image, _log = files
+    html = engineer_client.post(_upload_url(ticket), {"files": [png()]}, headers={"HX-Request": "true"})
+    assert 'name="next"' not in html.content.decode()  # a fragment's URL is no page to return to
+    delete_url = reverse("attachments:delete", kwargs={"pk": image.pk})
+    response = engineer_client.post(delete_url, {"reason": "重复"})
+    assert response["Location"] == ticket.get_absolute_url()
+    page = engineer_client.get(ticket.get_absolute_url()).content.decode()
+    assert f'name="next" value="{ticket.get_absolute_url()}"' in page
