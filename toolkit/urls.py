@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from accounts import views as accounts_views
+from toolkit import health
 from toolkit import views as toolkit_views
 
 # A database that is away answers 503 "not saved, please retry" instead of a bare 500.
@@ -34,6 +35,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # Liveness and readiness for load balancers and orchestrators (toolkit/health.py).
+    path("healthz", health.liveness, name="healthz"),
+    path("readyz", health.readiness, name="readyz"),
     path("notifications/", toolkit_views.notification_list, name="notifications"),
     path("notifications/unread/", toolkit_views.unread_fragment, name="notifications_unread"),
     path("notifications/read-all/", toolkit_views.notification_read_all, name="notifications_read_all"),

@@ -1,6 +1,6 @@
 """Every page of every chapter needs a login and a role: walk the whole URL configuration, so a view
 added later without its permission check fails here. Only the survey link, the language switch, the
-bell's polling fragment and the login pages are public."""
+bell's polling fragment, the health probes and the login pages are public."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -15,6 +15,9 @@ PUBLIC = {
     "portal_public:status",
     "portal_public:status_file",
     "set_language",
+    # Load-balancer probes: JSON naming the checks, nothing about tickets or people.
+    "healthz",
+    "readyz",
     "notifications_unread",  # answers "stop polling" to anonymous users, nothing else
     "login",
     "login_code",  # the second step of a login (sends anyone without a password step back to login)
