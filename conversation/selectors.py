@@ -114,26 +114,24 @@ def timeline(ticket: Ticket, viewer, *, limit: int | None = None) -> list[Timeli
 @dataclass
 class TimelinePage:
     items: list[TimelineItem]
-    total: int  # entries in the whole timeline
-
-    @property
-    def hidden(self) -> int:
-        return self.total - len(self.items)
+    more: bool  # older entries exist beyond those shown
 
 
 def timeline_page(ticket: Ticket, viewer, *, limit: int | None = None) -> TimelinePage:
-    """The newest ``limit`` entries of timeline() (all when None) and how many there are in all."""
+    """The newest ``limit`` entries of timeline() (all when None), and whether there are older ones."""
     from diagnosis.timeline import ticket_timeline
 
     masked = viewer is None or not can_see_contact_details(viewer, ticket)
     own = Message.objects.filter(ticket=ticket).select_related("author")
+    more_messages = False
     if limit is None:
         messages = list(own.order_by("created_at", "id"))
-        message_count = len(messages)
     else:
         # Only the newest `limit` can be shown: the page's cost stays the same however long the thread.
-        messages = list(own.order_by("-created_at", "-id")[:limit])[::-1]
-        message_count = own.count()  # always asked, so the page's queries never depend on the length
+        # One more tells whether older ones exist, without a COUNT.
+        messages = list(own.order_by("-created_at", "-id")[: limit + 1])[::-1]
+        more_messages = len(messages) > limit
+        messages = messages[1:] if more_messages else messages
     for message in messages:
         message.ticket = ticket  # the contact's name for customer messages, without a join per row
     items = [_message_item(message, masked=masked, files=[]) for message in messages]
@@ -157,7 +155,7 @@ def timeline_page(ticket: Ticket, viewer, *, limit: int | None = None) -> Timeli
     for item in shown:
         if item.message is not None:
             item.attachments = files.get(item.message.pk, [])
-    return TimelinePage(items=shown, total=len(items) - len(messages) + message_count)
+    return TimelinePage(items=shown, more=more_messages or len(items) > len(shown))
 
 
 def canned_replies_for(user) -> QuerySet[CannedReply]:

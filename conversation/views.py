@@ -48,7 +48,7 @@ def panel_context(
     return {
         "conversation": {
             "timeline": page.items,
-            "hidden": page.hidden,
+            "more": page.more,
             "can_write": can_write,
             "reply_form": reply_form or MessageForm(prefix="reply"),
             "note_form": note_form or MessageForm(prefix="note"),

@@ -219,8 +219,7 @@ def test_a_long_conversation_shows_the_newest_entries_and_the_rest_on_demand(
     page = engineer_client.get(detail(ticket)).content.decode()
     assert "备注编号39号" in page and "备注编号10号" in page and "备注编号09号" not in page
     assert 'id="conversation-show-all"' in page
-    hidden = 40 + 1 - 30  # the notes and the "ticket logged" entry, less those shown
-    assert f"显示更早的 {hidden} 条" in page
+    assert "显示更早的记录" in page
     url = reverse("conversation:card", args=[ticket.number]) + "?all=1"
     card = engineer_client.get(url, **HTMX).content.decode()
     assert card.lstrip().startswith("<section") and "备注编号00号" in card

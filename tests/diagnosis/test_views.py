@@ -287,7 +287,9 @@ def test_detail_query_count_is_bounded(manager_client, django_assert_max_num_que
         TicketFactory(parent=parent)
     # Chapter 1's own reads, plus one or two per chapter card (2 to 6), plus the contact-detail view
     # log's INSERT, plus the viewer's roles (which actions to offer); none grows with the children.
-    with django_assert_max_num_queries(20):
+    # The conversation card adds 5: its messages, the canned replies, and the history it merges in
+    # (field history, stage changes, clarifications). 23 were made without it when it came.
+    with django_assert_max_num_queries(28):
         manager_client.get(parent.get_absolute_url())
 
 
