@@ -110,7 +110,9 @@ def _tickets(q: str, terms, words, user) -> Section:
     hits = textsearch.search(textsearch.TICKETS, terms, limit=SECTION_SIZE, candidates=CANDIDATES)
     tickets = queryset.in_bulk([row[0] for row in hits.rows])
     ranked = [tickets[row[0]] for row in hits.rows if row[0] in tickets]
-    return Section(rows=_ticket_hits(ranked, words, user), count=hits.count, capped=hits.capped)
+    # Capped, the count depends on which candidates the index gave first: say "more than CANDIDATES".
+    count = CANDIDATES if hits.capped else hits.count
+    return Section(rows=_ticket_hits(ranked, words, user), count=count, capped=hits.capped)
 
 
 def _ticket_hits(tickets: list[Ticket], words, user) -> list[TicketHit]:
