@@ -82,19 +82,26 @@ def thumbnail(request, pk):
     return _protect(FileResponse(handle, content_type="image/webp"))
 
 
-def ticket_card_context(ticket: Ticket, user) -> dict:
-    """The ticket page's attachments card: every file of the ticket (one query) and the upload form.
+# The ticket page's card shows the newest files; the rest come on request (a card of 50 files cost ~36 ms
+# of CPU and 66 KB of HTML on every view of the ticket).
+CARD_LIMIT = 12
+
+
+def ticket_card_context(ticket: Ticket, user, *, show_all: bool = False) -> dict:
+    """The ticket page's attachments card: the ticket's files (one query) and the upload form.
 
     Files on the ticket itself first, then those on its clarifications, messages, progress entries …
-    under the kind's name."""
+    under the kind's name; only the newest CARD_LIMIT unless ``show_all``."""
     files = list(selectors.ticket_attachments(ticket))
+    shown = files if show_all else files[-CARD_LIMIT:]
     groups: dict[int | None, list[Attachment]] = {None: []}
-    for attachment in files:
+    for attachment in shown:
         groups.setdefault(attachment.content_type_id, []).append(attachment)
-    labels = {a.content_type_id: _kind_label(a) for a in files if a.content_type_id is not None}
+    labels = {a.content_type_id: _kind_label(a) for a in shown if a.content_type_id is not None}
     return {
         "attachments_ticket": ticket,
         "ticket_files": files,
+        "hidden_count": len(files) - len(shown),
         "file_groups": [(labels.get(key, ""), group) for key, group in groups.items() if group],
         "can_attach": access.can_attach(user, ticket=ticket),
     }
@@ -103,6 +110,17 @@ def ticket_card_context(ticket: Ticket, user) -> dict:
 def _kind_label(attachment: Attachment) -> str:
     model = attachment.content_type.model_class() if attachment.content_type else None
     return capfirst(model._meta.verbose_name_plural) if model is not None else ""
+
+
+@require_GET
+def ticket_files(request, number):
+    """Every file of the ticket: the card in full (htmx), or a page of its own without JavaScript."""
+    ticket = get_object_or_404(Ticket, number=number)
+    if not access.can_view_ticket_files(request.user, ticket):
+        raise PermissionDenied
+    context = {"ticket": ticket, **ticket_card_context(ticket, request.user, show_all=True)}
+    template = "attachments/_ticket_card.html" if request.htmx else "attachments/ticket_files.html"
+    return render(request, template, context)
 
 
 def _card(request, ticket: Ticket, errors=()):

@@ -263,3 +263,20 @@ def test_delete_from_a_fragment_goes_back_to_the_ticket(engineer_client, files, 
     assert response["Location"] == ticket.get_absolute_url()
     page = engineer_client.get(ticket.get_absolute_url()).content.decode()
     assert f'name="next" value="{ticket.get_absolute_url()}"' in page
+
+
+def test_card_shows_the_newest_files_and_the_rest_on_request(engineer_client, ticket, engineer, client):
+    attachments_add(ticket=ticket, files=[text_file(f"log{i:02}.log") for i in range(15)], by=engineer)
+    html = engineer_client.get(ticket.get_absolute_url()).content.decode()
+    assert html.count('class="attach-item') == 12 and "log14.log" in html and "log02.log" not in html
+    assert "显示全部 15 个文件" in html
+
+    url = reverse("attachments:ticket_files", kwargs={"number": ticket.number})
+    card = engineer_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert card.startswith('<section class="card mb-3" id="attachments-card">')
+    assert card.count('class="attach-item') == 15 and "attachments-show-all" not in card
+    page = engineer_client.get(url)
+    assert page.status_code == 200 and page.content.decode().count('class="attach-item') == 15
+
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get(url).status_code == 403
