@@ -483,9 +483,10 @@ def test_intake_is_not_blocked_on_sqlite_while_a_large_import_runs(tmp_path):
     logged = json.loads(out.strip().splitlines()[-1])
     assert imported["state"] == JobState.DONE, imported["report"]
     assert imported["report"]["created"] == 5000
+    # Intake waits at most 2 s for the lock, then fails with "database is locked": no error is the
+    # proof (a wall-clock bound on top would measure the machine's load, not the import).
     assert logged["errors"] == []
     assert logged["tickets"] >= 3  # intake went on meanwhile
-    assert logged["slowest"] < 2
 
 
 # --- concurrency (PostgreSQL: SQLite's in-memory test database is one connection's) -----------------
