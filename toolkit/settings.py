@@ -352,6 +352,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 DIAGNOSIS_PAGE_SIZE = 50
 
+# A load balancer probes the processes directly over plain HTTP: answer it, never redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Production hardening: everything `manage.py check --deploy` asks for when DEBUG is off.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -60,3 +60,11 @@ def test_readiness_fails_when_the_redis_cache_is_stopped(client, settings, tmp_p
     response = client.get(reverse("readyz"))
     assert response.status_code == 500
     assert "Cache" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_probes_over_plain_http_are_answered_not_redirected_in_production(client, settings):
+    """A load balancer talks to the process itself, without the proxy's X-Forwarded-Proto."""
+    settings.SECURE_SSL_REDIRECT = True  # as in production; SECURE_REDIRECT_EXEMPT as configured
+    assert client.get(reverse("healthz")).status_code == 200
+    assert client.get(reverse("notifications")).status_code == 301
