@@ -168,7 +168,8 @@ def export_job_run(job: Job) -> None:
 
 def import_template() -> ExportedFile:
     """The import's layout without rows (title and the 15 headers in the active language), to fill in."""
-    filename = f"{_('diagnosis-import-template')}.xlsx"
+    name = _("diagnosis-import-template")
+    filename = f"{name}.xlsx"
     return write_table(
         title=str(TABLE_TITLE), sheet_name=str(SHEET_NAME), columns=COLUMNS, rows=[], filename=filename
     )
