@@ -12,12 +12,13 @@ _EMAIL = re.compile(r"^(?P<local>[^@\s]+)@(?P<domain>\S+)$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # Phone numbers and e-mail addresses inside free text. Phones: mainland mobiles (optionally +86, with
 # spaces or dashes), landlines with their 0-prefixed area code, and any +country number. Dates, times,
-# error codes and ticket numbers do not match (no leading 1[3-9]/0 of that length, or no +).
+# error codes and ticket numbers do not match (no leading 1[3-9]/0 of that length, or no +). Only ASCII
+# letters and digits count as "glued on" before a number: Chinese text runs straight into it (请回电1381…).
 _IN_TEXT = re.compile(
     r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-    r"|(?<![\w+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)"
-    r"|(?<![\w+])0\d{2,3}[ -]?\d{7,8}(?!\d)"
-    r"|(?<![\w+])\+\d{1,3}[ -]?\d(?:[ -]?\d){6,13}(?!\d)"
+    r"|(?<![A-Za-z0-9_+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)"
+    r"|(?<![A-Za-z0-9_+])0\d{2,3}[ -]?\d{7,8}(?!\d)"
+    r"|(?<![A-Za-z0-9_+])\+\d{1,3}[ -]?\d(?:[ -]?\d){6,13}(?!\d)"
 )
 
 

@@ -50,6 +50,10 @@ def test_user_without_role_sees_nothing_unmasked():
         ("请联系 13856785678 或 alice.w@example.com.cn", "请联系 138****5678 或 a****@example.com.cn"),
         ("电话 +86 138-5678-5678,座机 010-12345678", "电话 +86****5678,座机 010****5678"),
         ("phone +44 20 7946 0958", "phone +44****0958"),
+        # Chinese text runs straight into the number, with no space.
+        ("请回电13856785678谢谢", "请回电138****5678谢谢"),
+        ("座机010-12345678转分机", "座机010****5678转分机"),
+        ("订单号2026112713856785678", "订单号2026112713856785678"),
         # Dates, times, error codes, ticket numbers and order numbers are not contact details.
         ("2026-11-27 15:14 Error500 TS-20261127-0001", "2026-11-27 15:14 Error500 TS-20261127-0001"),
         ("订单 20261127001 金额 12345678", "订单 20261127001 金额 12345678"),
