@@ -29,6 +29,7 @@ SNIPPET_AROUND = 60
 TICKET_PERMISSION = "toolkit.view_ticket"
 ARTICLE_PERMISSION = "knowledge.view_article"
 CUSTOMER_PERMISSION = "toolkit.view_customer"
+SECTION_PERMISSIONS = (TICKET_PERMISSION, ARTICLE_PERMISSION, CUSTOMER_PERMISSION)
 # TS-YYYYMMDD-NNNN (toolkit.services), typed with or without "TS-", in any case.
 _NUMBER = re.compile(r"(?:TS-?)?(?P<day>\d{8})(?:-(?P<seq>\d{0,6}))?", re.IGNORECASE)
 # Fields an article's snippet is taken from, the first that holds a query word.
