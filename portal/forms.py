@@ -100,7 +100,8 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["users_affected"].widget.attrs.update({"inputmode": "numeric", "min": 0})
-        self.fields["contact"].widget.attrs.update({"autocomplete": "email tel"})
+        # "Phone or e-mail" in one box: autocomplete takes one field name, and e-mail is the likelier.
+        self.fields["contact"].widget.attrs.update({"autocomplete": "email"})
         self.fields["contact_name"].widget.attrs.update({"autocomplete": "name"})
         large_inputs(self)
 
