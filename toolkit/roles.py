@@ -106,6 +106,10 @@ _ADMIN = [
     "otp_totp.delete_totpdevice",
     "otp_static.view_staticdevice",
     "otp_static.delete_staticdevice",
+    # Inbound mail that could not be processed: seen and processed again by an admin.
+    "inbound.view_inboundmail",
+    "inbound.change_inboundmail",
+    "toolkit.view_notification",
 ]
 
 # role → its permissions as "app_label.codename"
