@@ -259,12 +259,17 @@ class TicketEditForm(TicketFieldsMixin, forms.ModelForm):
         items = []
         for name, field in self.fields.items():
             if name in masked:
-                name, field = f"{name}_masked", forms.CharField(
-                    label=field.label,
-                    required=False,
-                    disabled=True,
-                    initial=masked[name],
-                    help_text=_("Masked: only those who may see the customer's contact details change it."),
+                name, field = (
+                    f"{name}_masked",
+                    forms.CharField(
+                        label=field.label,
+                        required=False,
+                        disabled=True,
+                        initial=masked[name],
+                        help_text=_(
+                            "Masked: only those who may see the customer's contact details change it."
+                        ),
+                    ),
                 )
             items.append((name, field))
         self.fields = dict(items)

@@ -317,8 +317,7 @@ def evaluation_page_data(ticket: Ticket, *, user) -> dict:
         "can_void_survey": can_void_survey,
         "contact_email": email,
         "now": now,
-        "can_verify": ticket.stage != Stage.CANCELLED
-        and {VERIFY, CHANGE_VERIFICATION} <= perms,
+        "can_verify": ticket.stage != Stage.CANCELLED and {VERIFY, CHANGE_VERIFICATION} <= perms,
         "can_close": verification is not None
         and ticket.is_open
         and CHANGE_VERIFICATION in perms
