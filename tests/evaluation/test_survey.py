@@ -256,7 +256,7 @@ def test_submissions_are_rate_limited_per_ip(anon, settings, ticket, engineer):
 
 
 def test_a_failing_cache_lets_the_request_through(anon, new_survey, caplog):
-    with mock.patch("evaluation.ratelimit.cache") as broken:
+    with mock.patch("toolkit.ratelimit.cache") as broken:
         broken.add.side_effect = ConnectionError("redis down")
         response = anon.post(link(new_survey.token), ANSWERS)
     assert response.status_code == 302

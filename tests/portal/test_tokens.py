@@ -127,7 +127,7 @@ def test_messages_are_rate_limited_per_address(anon, reported, settings):
 
 
 def test_a_failing_cache_lets_the_customer_through(anon, issued, caplog):
-    with mock.patch("portal.ratelimit.cache") as broken:
+    with mock.patch("toolkit.ratelimit.cache") as broken:
         broken.add.side_effect = ConnectionError("redis down")
         assert anon.get(report_path(issued.token)).status_code == 200
     assert "cache failed" in caplog.text
