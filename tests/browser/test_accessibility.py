@@ -149,12 +149,19 @@ def test_keyboard_focus_is_visible(page, log_in, manager, path_name):
     """Tabbing through the menu and the page, every focused link, button and field draws a ring of at
     least 2 px (an outline, or Bootstrap's box-shadow) — something axe cannot see."""
     log_in(manager)
+    # Bootstrap fades the focus box-shadow in over 0.15 s, unless the reader asks for reduced motion:
+    # ask for it, so the style read right after Tab is the final one, not the first frame of the fade.
+    page.emulate_media(reduced_motion="reduce")
     page.goto(reverse(path_name))
     page.wait_for_load_state("networkidle")
     seen, invisible = [], []
     for _ in range(30):
         page.keyboard.press("Tab")
         name, outline, width, shadow = page.evaluate(FOCUS_STYLE)
+        # Chromium focuses a date-time field's inner segment (year, month, …), which draws its own
+        # highlight; the host's computed outline then depends on the segment and the clock: not judged.
+        if page.evaluate("document.activeElement && document.activeElement.type") == "datetime-local":
+            continue
         seen.append(name)
         if name.startswith("BODY"):
             continue
