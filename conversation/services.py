@@ -30,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from toolkit import events, languages, notifications, sla
+from toolkit import events, languages, notifications, signals, sla
 from toolkit import services as core
 from toolkit.choices import EventKind, Stage
 from toolkit.models import StageChange, Ticket
@@ -308,6 +308,7 @@ def reply_send(
     _attach(ticket=ticket, files=files, by=by, message=message)
     sla.sla_record_response(ticket, at=message.created_at)
     _notify_mentions(ticket=ticket, message=message, by=by)
+    signals.emit(signals.TICKET_REPLIED, ticket=ticket, message_id=message.pk, excerpt=_excerpt(body))
     if address:
         pk = message.pk
         transaction.on_commit(lambda: replies_enqueue([pk]))
@@ -422,7 +423,9 @@ def _reopen_for_customer(ticket: Ticket) -> None:
         reason = _("The customer replied.")
     try:
         with transaction.atomic():
-            core.ticket_change_stage(ticket=ticket, to_stage=to_stage, reason=reason, by=ticket.owner)
+            core.ticket_change_stage(
+                ticket=ticket, to_stage=to_stage, reason=reason, by=ticket.owner, back=True
+            )
     except (PermissionDenied, ValidationError) as error:
         # The message is kept either way; the owner sees it and moves the ticket themselves.
         logger.warning(

@@ -217,6 +217,17 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="children",
     )
+    # Set when the ticket is cancelled as a duplicate of another (toolkit.services.ticket_cancel_as_duplicate);
+    # deleting the other ticket keeps this one (its history still names it).
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        editable=False,
+    )
 
     objects = TicketQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["updated_at"])

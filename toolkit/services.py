@@ -10,7 +10,7 @@ from django.db.models import F, Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import events, permissions, sla
+from . import chapters, events, permissions, signals, sla
 from .choices import STAGE_SEQUENCE, EventKind, Stage
 from .db import retry_on_conflict
 from .history import save_with_history
@@ -149,6 +149,7 @@ def ticket_create(*, recorded_by, number: str = "", by=None, **fields) -> Ticket
     sla.sla_start(ticket)
     # Logged for someone else (routing, a colleague at the phone): they hear of it.
     events.notify(kind=EventKind.ASSIGNED, recipients=[ticket.owner], actor=by or recorded_by, ticket=ticket)
+    signals.emit(signals.TICKET_CREATED, ticket=ticket)  # outbound webhooks (toolkit/signals.py)
     return ticket
 
 
@@ -200,6 +201,7 @@ def ticket_update(*, ticket: Ticket, by, reason: str = "", **changes) -> Ticket:
         sla.sla_recompute(ticket)
     if previous_owner is not None:
         _tell_owners(ticket=ticket, previous_owner=previous_owner, by=by, reason=reason)
+    signals.ticket_updated(ticket, changed=changes, priority_before=priority_before)  # outbound webhooks
     return ticket
 
 
@@ -240,17 +242,69 @@ def stages_allowed_to(*, user, ticket: Ticket, stages: list[str]) -> list[str]:
     return [stage for stage in stages if permissions.can_change_stage(user, ticket, stage)]
 
 
+def is_backward(from_stage: str, to_stage: str) -> bool:
+    """Back to an earlier work stage (reopening a closed ticket included); holding and resuming are not."""
+    if from_stage not in STAGE_SEQUENCE or to_stage not in STAGE_SEQUENCE:
+        return False
+    return STAGE_SEQUENCE.index(Stage(to_stage)) < STAGE_SEQUENCE.index(Stage(from_stage))
+
+
+def resolution_verified(ticket: Ticket) -> bool | None:
+    """Whether the ticket's resolution is verified (the evaluation chapter records it); None when no
+    installed chapter records verifications."""
+    try:
+        verification_of = chapters.provided("verification_of")
+    except LookupError:
+        return None
+    return verification_of(ticket) is not None
+
+
 @retry_on_conflict
 @transaction.atomic
 def ticket_change_stage(
-    *, ticket: Ticket, to_stage: str, reason: str, by, chapter_step: bool = False
+    *,
+    ticket: Ticket,
+    to_stage: str,
+    reason: str,
+    by,
+    chapter_step: bool = False,
+    back: bool = False,
+    resolution: str = "",
 ) -> StageChange:
     """Move the ticket to another stage, recording who, when and why.
 
     Only those permissions.can_change_stage allows (PermissionDenied otherwise): cancelling stops the
     SLA clocks and closing meets them. chapter_step=True is a chapter's own step (approval, plan
     complete, resolution verified), which moves the ticket forward for whoever may take that step.
+
+    The flow's guard rails (ValidationError): going back to an earlier work stage (reopening included)
+    is a deliberate choice, ``back=True``, with its reason; closing needs a resolution — a verified one
+    when the evaluation chapter is installed (else a ``resolution`` text, kept in the reason). A ticket
+    that is a duplicate of another is cancelled with ticket_cancel_as_duplicate.
     """
+    return _move(
+        ticket=ticket,
+        to_stage=to_stage,
+        reason=reason,
+        by=by,
+        chapter_step=chapter_step,
+        back=back,
+        resolution=resolution,
+    )
+
+
+def _move(
+    *,
+    ticket: Ticket,
+    to_stage: str,
+    reason: str,
+    by,
+    chapter_step: bool = False,
+    back: bool = False,
+    resolution: str = "",
+    fields: dict | None = None,
+) -> StageChange:
+    """ticket_change_stage's work; ``fields`` are set on the ticket in the same history entry."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the stage changes.")})
@@ -263,14 +317,91 @@ def ticket_change_stage(
             }
         )
     permissions.ensure_can_change_stage(by, ticket, to_stage, chapter_step=chapter_step)
+    if is_backward(ticket.stage, to_stage) and not back:
+        message = _(
+            "Moving back from “%(from)s” to “%(to)s” is a deliberate step: confirm that you are going "
+            "back, and say why."
+        ) % {"from": Stage(ticket.stage).label, "to": Stage(to_stage).label}
+        raise ValidationError({"to_stage": ValidationError(message, code="back")})
+    if to_stage == Stage.CLOSED:
+        reason = _closing_reason(ticket, reason=reason, resolution=resolution)
     change = StageChange.objects.create(
-        ticket=ticket, from_stage=ticket.stage, to_stage=to_stage, reason=reason, changed_by=by
+        ticket=ticket, from_stage=ticket.stage, to_stage=to_stage, reason=reason[:500], changed_by=by
     )
     ticket.stage = to_stage
-    save_with_history(ticket, by=by, reason=reason, update_fields=["stage", "updated_at"])
+    for name, value in (fields or {}).items():
+        setattr(ticket, name, value)
+    save_with_history(
+        ticket, by=by, reason=reason[:100], update_fields=["stage", *(fields or {}), "updated_at"]
+    )
     sla.sla_record_response(ticket, at=change.changed_at)
     sla.sla_on_stage_change(ticket, from_stage=change.from_stage, to_stage=to_stage, at=change.changed_at)
+    signals.emit(signals.TICKET_STAGE_CHANGED, ticket=ticket, from_stage=change.from_stage, to_stage=to_stage)
     return change
+
+
+def _closing_reason(ticket: Ticket, *, reason: str, resolution: str) -> str:
+    """Closing needs a resolution: the verification, or (no evaluation chapter) a resolution text."""
+    verified = resolution_verified(ticket)
+    if verified:
+        return reason
+    resolution = (resolution or "").strip()
+    if verified is None and resolution:
+        return _("%(reason)s — resolution: %(resolution)s") % {"reason": reason, "resolution": resolution}
+    if verified is None:
+        message = _("Closing needs a resolution: say how the problem was resolved.")
+        raise ValidationError({"resolution": ValidationError(message, code="resolution")})
+    message = _(
+        "Closing needs a resolution: verify it first (evaluation), or cancel the ticket as a duplicate "
+        "of another."
+    )
+    raise ValidationError({"to_stage": ValidationError(message, code="resolution")})
+
+
+@retry_on_conflict
+@transaction.atomic
+def ticket_cancel_as_duplicate(*, ticket: Ticket, duplicate_of: Ticket, by, reason: str = "") -> StageChange:
+    """Cancel ``ticket`` as a duplicate of ``duplicate_of``: one stage change and one history entry
+    naming the other ticket, and ``ticket.duplicate_of`` set.
+
+    ValidationError for the ticket itself, a cancelled target (a duplicate is cancelled too: name the
+    ticket it duplicates), a target that leads back here, or a ticket that can no longer be cancelled;
+    PermissionDenied for those who may not cancel it (permissions.can_change_stage).
+    """
+    if duplicate_of.pk == ticket.pk:
+        raise ValidationError({"duplicate_of": _("A ticket cannot be a duplicate of itself.")})
+    target = Ticket.objects.only("pk", "number", "stage", "duplicate_of_id").get(pk=duplicate_of.pk)
+    if target.stage == Stage.CANCELLED:
+        raise ValidationError(
+            {
+                "duplicate_of": _("%(number)s is cancelled: name the ticket that is being worked.")
+                % {"number": target.number}
+            }
+        )
+    seen = {ticket.pk}
+    step = target
+    while step.duplicate_of_id is not None:
+        if step.duplicate_of_id in seen or len(seen) > 50:
+            raise ValidationError(
+                {"duplicate_of": _("%(number)s is a duplicate of this ticket.") % {"number": target.number}}
+            )
+        seen.add(step.pk)
+        step = Ticket.objects.only("pk", "duplicate_of_id").get(pk=step.duplicate_of_id)
+    if step.pk in seen:
+        raise ValidationError(
+            {"duplicate_of": _("%(number)s is a duplicate of this ticket.") % {"number": target.number}}
+        )
+    reason = (reason or "").strip()
+    text = _("Duplicate of %(number)s") % {"number": target.number}
+    if reason:
+        text = f"{text}: {reason}"
+    return _move(
+        ticket=ticket,
+        to_stage=Stage.CANCELLED,
+        reason=text,
+        by=by,
+        fields={"duplicate_of": target},
+    )
 
 
 @retry_on_conflict
