@@ -52,6 +52,10 @@ _ENGINEER = [
     "knowledge.add_tag",
     "knowledge.add_articlelink",
     "knowledge.add_helpfulvote",
+    # Teams: engineers see them (a lead keeps their own team's members, checked in teams.services).
+    "teams.view_team",
+    "teams.view_routingrule",
+    "teams.view_follower",
 ]
 
 # Managers also see contact details and the team's results, import, correct customers and contacts,
@@ -76,6 +80,7 @@ _MANAGER = [
     "knowledge.change_tag",
     "knowledge.delete_tag",
     "knowledge.delete_articlelink",
+    *_crud("teams", "team", "membership", "routingrule"),
 ]
 
 # Admins also delete, manage users and their groups, the SLA settings, the calendar and the chat

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "conversation",  # replies, internal notes and canned replies on the ticket page
     "portal",  # the customer report form and status page, above the core
     "inbound",  # inbound e-mail: new mail opens tickets, replies join their conversation
+    "teams",  # teams, routing rules, followers; routing offered to intake through toolkit.chapters
     "search",  # the menu's one search box: tickets, articles, customers (reads knowledge's search documents)
     "demo",  # seed_demo, above the chapters
 ]

@@ -42,6 +42,7 @@ def test_each_chapter_registers_itself_when_the_apps_load():
         "evaluation",
         "knowledge",
         "portal",
+        "teams",
         "attachments",
         "jobs",
     ]
