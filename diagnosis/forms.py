@@ -217,6 +217,13 @@ class TicketEditForm(TicketFieldsMixin, forms.ModelForm):
     """Edit after intake. The customer's description is not here: it is kept verbatim."""
 
     owner = OwnerChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
+    # 转派 needs a reason (toolkit.services.ticket_update), kept in the history and told to both owners.
+    reassign_reason = forms.CharField(
+        label=_("Reason for reassigning"),
+        max_length=500,
+        required=False,
+        help_text=_("Needed when you change the owner; both the new and the previous owner are told."),
+    )
 
     class Meta:
         model = Ticket
@@ -277,6 +284,13 @@ class TicketEditForm(TicketFieldsMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        owner = cleaned.get("owner")
+        if (
+            owner is not None
+            and owner.pk != self.instance.owner_id
+            and not cleaned.get("reassign_reason", "").strip()
+        ):
+            self.add_error("reassign_reason", _("Say why the ticket is reassigned."))
         if "priority_override_reason" in getattr(self, "kept_values", {}):
             # A masked reason still explains the override; it is only shown masked.
             cleaned["priority_override_reason"] = self.kept_values["priority_override_reason"]

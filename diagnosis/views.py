@@ -194,10 +194,16 @@ def ticket_edit(request, number):
     form = TicketEditForm(request.POST or None, instance=ticket, user=request.user)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        changes.pop("reassign_reason", None)
         changes["suggested_priority"] = form.cleaned_data["suggested_priority"]
         changes["priority_override_reason"] = form.cleaned_data.get("priority_override_reason", "")
         try:
-            core.ticket_update(ticket=Ticket.objects.get(pk=ticket.pk), by=request.user, **changes)
+            core.ticket_update(
+                ticket=Ticket.objects.get(pk=ticket.pk),
+                by=request.user,
+                reason=form.cleaned_data.get("reassign_reason", ""),
+                **changes,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -27,7 +27,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from toolkit import events, roles
+from toolkit import chapters, events, roles
 from toolkit import services as core
 from toolkit.choices import EventKind, Priority, ProblemType, Source
 from toolkit.db import retry_on_conflict
@@ -450,10 +450,33 @@ def contact_for_sender(*, address: str, name: str) -> Contact:
     )
 
 
+def _routed(*, customer: Customer, description: str, problem_type: str):
+    """The team and member routing picks for a new mail (teams app), or None when it is not installed."""
+    try:
+        route = chapters.provided("routing_route")
+    except LookupError:
+        return None
+    return route(
+        problem_type=problem_type,
+        customer=customer,
+        source=Source.EMAIL,
+        description=description,
+        error_message="",
+        commit=True,
+    )
+
+
 def _open_ticket(*, parsed: parsing.ParsedMail, received_at: datetime) -> tuple[Ticket, list[str]]:
-    owner = default_owner()
     contact = contact_for_sender(address=parsed.from_address, name=parsed.from_name)
     customer = contact.customer
+    description = _description(parsed) or _("(The mail had no text.)")
+    problem_type = settings.INBOUND_DEFAULT_PROBLEM_TYPE or ProblemType.FUNCTIONAL
+    # Routing first (the subject counts as text too); its team without a free member, or no rule, falls
+    # back to the configured owner.
+    routed = _routed(
+        customer=customer, description=f"{parsed.subject}\n{description}", problem_type=problem_type
+    )
+    owner = getattr(routed, "owner", None) or default_owner()
     # P2 until someone triages it; a VIP customer's mail one level up, as the intake's rule raises it.
     priority = Priority.P1 if customer.raises_priority else Priority.P2
     ticket = core.ticket_create(
@@ -463,11 +486,13 @@ def _open_ticket(*, parsed: parsing.ParsedMail, received_at: datetime) -> tuple[
         contact_details=parsed.from_address,
         source=Source.EMAIL,
         occurred_at=_occurred_at(parsed.sent_at, received_at),
-        description=_description(parsed) or _("(The mail had no text.)"),
-        problem_type=settings.INBOUND_DEFAULT_PROBLEM_TYPE or ProblemType.FUNCTIONAL,
+        description=description,
+        problem_type=problem_type,
         priority=priority,
         owner=owner,
     )
+    if routed is not None:
+        chapters.provided("routing_attach")(ticket=ticket, team=routed.team)
     # ticket_create tells the new owner unless they are the one acting, which the recorder (the owner
     # here: a mail has no user) is; so the owner is told here, by nobody in particular.
     events.notify(

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diagnosis.services import suggest_priority
-from toolkit import events, roles
+from toolkit import chapters, events, roles
 from toolkit.choices import BusinessUrgency, EventKind, ProblemType, Source, Stage
 from toolkit.models import Contact, Customer, Ticket
 from toolkit.services import ticket_create
@@ -225,9 +225,25 @@ def contact_for_report(*, customer: Customer, name: str, reach: str, language: s
     return contact
 
 
+def report_route(*, customer: Customer, answers: dict[str, Any]):
+    """The team and member routing picks for a report (teams app), or None when it is not installed."""
+    try:
+        route = chapters.provided("routing_route")
+    except LookupError:
+        return None
+    return route(
+        problem_type=ProblemType.FUNCTIONAL,
+        customer=customer,
+        source=Source.TICKET_SYSTEM,
+        description=answers["description"],
+        error_message=answers.get("error_message", ""),
+        commit=True,
+    )
+
+
 def report_owner(link: ReportLink):
-    """Who owns a reported ticket until routing exists: the engineer who issued the link, while they are
-    active; else the longest-standing active manager; else still the link's issuer."""
+    """Who owns a reported ticket when routing names nobody: the engineer who issued the link, while they
+    are active; else the longest-standing active manager; else still the link's issuer."""
     issuer = link.created_by
     if issuer.is_active and issuer.has_perm(MANAGE_PERMISSION):
         return issuer
@@ -291,7 +307,8 @@ def report_submit(
                 vip=customer.raises_priority,
                 peak_time=False,
             )
-            owner = report_owner(link)
+            routed = report_route(customer=customer, answers=answers)
+            owner = getattr(routed, "owner", None) or report_owner(link)
             ticket = ticket_create(
                 recorded_by=owner,
                 recorded_at=now,
@@ -313,6 +330,8 @@ def report_submit(
                 suggested_priority=suggestion.priority,
                 owner=owner,
             )
+            if routed is not None:
+                chapters.provided("routing_attach")(ticket=ticket, team=routed.team)
             Report.objects.create(ticket=ticket, report_link=link, submitted_at=now, language=language)
             # ticket_create tells the owner only about others' work (here the owner is the recorder): the
             # customer logged it, so the owner hears of it from nobody in particular.

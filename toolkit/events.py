@@ -26,7 +26,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from . import notifications, tasks
+from . import chapters, notifications, tasks
 from .choices import EventKind
 from .models import ChatWebhook, Event, Ticket, User
 from .privacy import mask_free_text
@@ -34,6 +34,8 @@ from .privacy import mask_free_text
 __all__ = ["EventKind", "notify", "users_with_permission"]
 
 BROKER_RETRY_AFTER_SECONDS = 60
+# Kinds a ticket's followers (collaborators, the teams app's "ticket_followers") hear about too.
+FOLLOWER_KINDS = {EventKind.CUSTOMER_REPLIED, EventKind.REASSIGNED_AWAY}
 # monotonic time until which this process does not try the broker again (it was found down).
 _broker_down_until = 0.0
 
@@ -84,6 +86,8 @@ def notify(
     """
     kind = EventKind(kind)
     wanted = {user.pk for user in recipients if user is not None and user.pk is not None}
+    if ticket is not None and kind in FOLLOWER_KINDS:
+        wanted |= _follower_ids(ticket)
     if actor is not None:
         wanted.discard(actor.pk)
     users = list(User.objects.filter(pk__in=wanted, is_active=True).order_by("pk")) if wanted else []
@@ -106,6 +110,15 @@ def notify(
     if delivery_ids:
         transaction.on_commit(lambda: _send_soon(delivery_ids))
     return event
+
+
+def _follower_ids(ticket: Ticket) -> set[int]:
+    """Who follows the ticket, but not its (new) owner, who hears of it their own way."""
+    try:
+        followers = chapters.provided("ticket_followers")
+    except LookupError:  # the teams app is not installed
+        return set()
+    return {user.pk for user in followers(ticket) if user.pk != ticket.owner_id}
 
 
 def _send_soon(delivery_ids: list[int]) -> None:

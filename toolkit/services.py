@@ -161,7 +161,7 @@ def ticket_update(*, ticket: Ticket, by, reason: str = "", **changes) -> Ticket:
     A new owner needs permissions.can_assign (PermissionDenied otherwise): an engineer cannot make
     themselves the owner of someone else's ticket. Both owners are told (toolkit.events): the new one
     that it is theirs, the previous one who has it now and ``reason`` (why it was reassigned), which
-    is also kept in the ticket's history.
+    is also kept in the ticket's history; a new owner without a reason is a ValidationError.
     """
     unknown = set(changes) - set(EDITABLE_TICKET_FIELDS)
     if unknown:
@@ -182,6 +182,9 @@ def ticket_update(*, ticket: Ticket, by, reason: str = "", **changes) -> Ticket:
     if "owner" in changes and getattr(changes["owner"], "pk", None) != ticket.owner_id:
         permissions.ensure_can_assign(by, ticket, changes["owner"])
         previous_owner = ticket.owner
+        if previous_owner is not None and not (reason or "").strip():
+            # 转派 is recorded with its reason, which both owners are told.
+            raise ValidationError({"reason": _("Say why the ticket is reassigned.")})
     if "occurred_at" in changes:
         changes["occurred_at"] = truncate_to_minute(changes["occurred_at"])
         validate_occurred_at(changes["occurred_at"])

@@ -100,7 +100,11 @@ def test_the_owner_and_a_manager_choose_any_colleague(client, ticket, owner, man
     form = client.get(url).context["form"]
     data = _edit_data(form) | {"owner": engineer.pk}
     data["occurred_at"] = form["occurred_at"].value().strftime("%Y-%m-%dT%H:%M")
-    assert client.post(url, data).status_code == 302
+    # 转派 without a reason is refused with a message; with one it is saved.
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and refused.context["form"].errors["reassign_reason"]
+    assert Ticket.objects.get(pk=ticket.pk).owner == owner
+    assert client.post(url, data | {"reassign_reason": "他更熟悉数据库"}).status_code == 302
     assert Ticket.objects.get(pk=ticket.pk).owner == engineer
 
 

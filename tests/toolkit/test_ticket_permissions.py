@@ -83,9 +83,9 @@ def test_an_engineer_may_still_edit_other_fields_of_a_ticket_they_do_not_own(tic
 
 
 def test_the_owner_and_a_manager_can_hand_the_ticket_on(ticket, owner, engineer, manager):
-    ticket_update(ticket=ticket, by=owner, owner=engineer)
+    ticket_update(ticket=ticket, by=owner, owner=engineer, reason="休假")
     assert Ticket.objects.get(pk=ticket.pk).owner == engineer
-    ticket_update(ticket=Ticket.objects.get(pk=ticket.pk), by=manager, owner=owner)
+    ticket_update(ticket=Ticket.objects.get(pk=ticket.pk), by=manager, owner=owner, reason="回来了")
     assert Ticket.objects.get(pk=ticket.pk).owner == owner
 
 

@@ -1,0 +1,91 @@
+"""转派 with a recorded reason that tells both people; followers who hear of the ticket's news."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from conversation import services as conversation
+from teams import services
+from teams.models import Follower
+from tests.factories import TicketFactory, UserFactory
+from toolkit.choices import EventKind
+from toolkit.models import Event, Notification, Ticket
+
+
+@pytest.fixture
+def li(db):
+    return UserFactory(username="li", first_name="李工", role="engineer")
+
+
+@pytest.fixture
+def wang(db):
+    return UserFactory(username="wang", first_name="王工", role="engineer")
+
+
+@pytest.fixture
+def ticket(li):
+    return TicketFactory(owner=li, recorded_by=li)
+
+
+def _told(user, kind):
+    return Notification.objects.filter(user=user, event__kind=kind).count()
+
+
+def test_reassigning_needs_a_reason_kept_in_history_and_tells_both(ticket, li, wang, manager):
+    with pytest.raises(ValidationError):
+        services.reassign(ticket=ticket, new_owner=wang, reason="  ", by=manager)
+    assert Ticket.objects.get(pk=ticket.pk).owner == li and not Event.objects.exists()
+    services.reassign(ticket=ticket, new_owner=wang, reason="李工出差,王工熟悉网络", by=manager)
+    ticket.refresh_from_db()
+    assert ticket.owner == wang
+    assert ticket.history.first().history_change_reason == "李工出差,王工熟悉网络"
+    assert _told(wang, EventKind.ASSIGNED) == 1 and _told(li, EventKind.REASSIGNED_AWAY) == 1
+    away = Event.objects.get(kind=EventKind.REASSIGNED_AWAY)
+    assert away.params["reason"] == "李工出差,王工熟悉网络" and "王工" in away.params["new_owner"]
+
+
+def test_the_core_refuses_a_new_owner_without_reason(ticket, wang, manager):
+    from toolkit.services import ticket_update
+
+    with pytest.raises(ValidationError):
+        ticket_update(ticket=ticket, by=manager, owner=wang)
+    with pytest.raises(ValidationError):
+        services.reassign(ticket=ticket, new_owner=ticket.owner, reason="同一个人", by=manager)
+
+
+def test_an_engineer_cannot_reassign_someone_elses_ticket(ticket, wang):
+    with pytest.raises(PermissionDenied):
+        services.reassign(ticket=ticket, new_owner=wang, reason="我来", by=wang)
+
+
+def test_followers_hear_of_customer_replies_and_reassigning(ticket, li, wang, manager):
+    zhao = UserFactory(username="zhao", role="engineer")
+    services.follow(ticket=ticket, user=zhao, by=zhao)
+    services.follow(ticket=ticket, user=zhao, by=zhao)  # twice: still once
+    assert Follower.objects.filter(ticket=ticket).count() == 1
+    conversation.customer_message_receive(ticket=ticket, body="还是登录不了", channel="email")
+    assert _told(zhao, EventKind.CUSTOMER_REPLIED) == 1 and _told(li, EventKind.CUSTOMER_REPLIED) == 1
+    services.reassign(ticket=ticket, new_owner=wang, reason="换人", by=manager)
+    assert _told(zhao, EventKind.REASSIGNED_AWAY) == 1
+    services.unfollow(ticket=ticket, user=zhao, by=zhao)
+    conversation.customer_message_receive(ticket=ticket, body="还在吗", channel="email")
+    assert _told(zhao, EventKind.CUSTOMER_REPLIED) == 1  # not again
+
+
+def test_a_follower_who_becomes_owner_is_told_once_as_owner(ticket, wang, manager):
+    services.follow(ticket=ticket, user=wang, by=wang)
+    services.reassign(ticket=ticket, new_owner=wang, reason="他接手", by=manager)
+    assert Notification.objects.filter(user=wang).count() == 1
+    assert _told(wang, EventKind.ASSIGNED) == 1
+
+
+def test_only_the_owner_or_a_manager_adds_a_colleague(ticket, li, wang, manager):
+    zhao = UserFactory(username="zhao", role="engineer")
+    with pytest.raises(PermissionDenied):
+        services.follow(ticket=ticket, user=zhao, by=wang)
+    services.follow(ticket=ticket, user=zhao, by=li)
+    with pytest.raises(PermissionDenied):
+        services.unfollow(ticket=ticket, user=zhao, by=wang)
+    services.unfollow(ticket=ticket, user=zhao, by=manager)
+    norole = UserFactory(username="guest")
+    with pytest.raises(ValidationError):
+        services.follow(ticket=ticket, user=norole, by=li)
