@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from toolkit import events
+from toolkit import events, signals
 from toolkit.choices import EventKind, Stage
 from toolkit.history import delete_with_history, save_with_history
 from toolkit.models import Ticket, User
@@ -391,6 +391,9 @@ def _tell_authors(design: SolutionDesign, *, by) -> None:
         link=reverse("solutions:design", args=[design.ticket.number]),
         params={"decision": design.status, "comment": design.decision_comment},
         chat=True,
+    )
+    signals.emit(
+        signals.DESIGN_DECIDED, ticket=design.ticket, decision=design.status, comment=design.decision_comment
     )
 
 

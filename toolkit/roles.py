@@ -114,6 +114,9 @@ _ADMIN = [
     # Inbound mail that could not be processed: seen and processed again by an admin.
     "inbound.view_inboundmail",
     "inbound.change_inboundmail",
+    # Outbound event webhooks: the endpoints, and their delivery log (read-only).
+    *_crud("hooks", "webhookendpoint"),
+    "hooks.view_webhookdelivery",
     "toolkit.view_notification",
 ]
 

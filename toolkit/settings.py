@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "inbound",  # inbound e-mail: new mail opens tickets, replies join their conversation
     "teams",  # teams, routing rules, followers; routing offered to intake through toolkit.chapters
     "search",  # the menu's one search box: tickets, articles, customers (reads knowledge's search documents)
+    "hooks",  # outbound event webhooks: signed JSON to endpoints an admin subscribes (toolkit.signals)
     "demo",  # seed_demo, above the chapters
 ]
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import signals
 from .calendar import Calendar
 from .choices import SlaClock, SlaState, SlaTargetKind, Stage
 from .models import Reminder, SlaPolicy, StageChange, Ticket, TicketSla
@@ -471,6 +472,7 @@ def sla_scan(*, now=None, batch_size=500) -> list[int]:
         update_rows(slas, ["state", "next_check_at"])
         new_ids = _recorded_ids(reminders, now)
         _refresh_tickets({pk: tickets[pk] for pk in {sla.ticket_id for sla in slas}})
+        signals.sla_reminders(new_ids)  # sla.warning / sla.breached to outbound webhooks
     return new_ids
 
 

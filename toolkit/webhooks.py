@@ -114,25 +114,11 @@ def post(kind: str, url: str, body, *, delivery_id=None) -> dict:
     """
     if isinstance(body, dict):
         body = encode(body)
-    deadline = time.monotonic() + settings.WEBHOOK_TIMEOUT_SECONDS
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookError(f"not an http(s) URL: {_redact(url)}", permanent=True)
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise WebhookError(f"bad port in {_redact(url)}", permanent=True) from None
-    addresses = _checked_addresses(parts.hostname, port, url, deadline)
-    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "service-toolkit"}
+    headers = {}
     if delivery_id is not None:
         # The idempotency key: a receiver (or a relay in front of a robot) drops a repeat of the same id.
         headers[DELIVERY_ID_HEADER] = str(delivery_id)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    status, raw = _exchange(
-        parts.scheme, parts.hostname, port, addresses, target, body, headers, url=url, deadline=deadline
-    )
+    status, raw = request(url, body, headers=headers)
     if not 200 <= status < 300:
         detail = raw[:500].decode("utf-8", "replace")
         permanent = 400 <= status < 500 and status not in RETRYABLE_CLIENT_ERRORS
@@ -142,6 +128,31 @@ def post(kind: str, url: str, body, *, delivery_id=None) -> dict:
     if error:
         raise WebhookError(f"{_redact(url)} answered {error}", permanent=permanent)
     return reply
+
+
+def request(url: str, body: bytes, *, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One strict JSON POST (the deadlines, address checks and no redirects above), any status answered.
+
+    Returns (HTTP status, up to MAX_REPLY_BYTES of the reply). Raises WebhookError for a bad or refused
+    URL (permanent) and for a network failure or a passed deadline (retryable). Also used by the
+    outbound event webhooks (hooks), which add their own headers and judge the status themselves.
+    """
+    deadline = time.monotonic() + settings.WEBHOOK_TIMEOUT_SECONDS
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookError(f"not an http(s) URL: {_redact(url)}", permanent=True)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise WebhookError(f"bad port in {_redact(url)}", permanent=True) from None
+    addresses = _checked_addresses(parts.hostname, port, url, deadline)
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "service-toolkit", **headers}
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return _exchange(
+        parts.scheme, parts.hostname, port, addresses, target, body, headers, url=url, deadline=deadline
+    )
 
 
 def _remaining(deadline: float) -> float:

@@ -45,6 +45,7 @@ def test_each_chapter_registers_itself_when_the_apps_load():
         "teams",
         "attachments",
         "jobs",
+        "hooks",
     ]
 
 
@@ -54,6 +55,7 @@ def test_the_registered_scans_are_the_reminders_and_the_jobs_housekeeping():
         "tracking.reminders.overdue_tasks_scan",
         "evaluation.reminders.follow_up_scan",
         "jobs.services.jobs_housekeeping",
+        "hooks.services.deliveries_due_scan",
     ]
 
 

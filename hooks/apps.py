@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class HooksConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "hooks"
+    verbose_name = _("Outbound webhooks")
+
+    def ready(self):
+        from toolkit import chapters, signals
+
+        from . import services
+
+        # Ticket events recorded in the change's own transaction (toolkit.signals).
+        signals.ticket_event.connect(services.record_ticket_event, dispatch_uid="hooks.record_ticket_event")
+        # Deliveries due for a retry, and claims a dead worker left, queued again by the periodic task.
+        chapters.register(chapters.Chapter(label="hooks", order=95, scans=[services.deliveries_due_scan]))
