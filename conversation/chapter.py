@@ -19,5 +19,7 @@ def register() -> None:
             order=0,
             panel=_panel,
             scans=[services.replies_due_scan],
+            # A customer-visible reply from another app (a parent incident's update to each grouped ticket).
+            provides={"conversation_reply_send": services.reply_send},
         )
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import stage_views, views
 
 app_name = "diagnosis"
 
@@ -17,7 +17,10 @@ urlpatterns = [
     path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("<str:number>/", views.ticket_detail, name="detail"),
     path("<str:number>/edit/", views.ticket_edit, name="edit"),
-    path("<str:number>/stage/", views.ticket_stage, name="stage"),
+    path("<str:number>/stage/", stage_views.ticket_stage, name="stage"),
+    path("<str:number>/duplicate/", stage_views.ticket_duplicate, name="duplicate"),
+    path("<str:number>/incident/group/", stage_views.incident_group, name="incident_group"),
+    path("<str:number>/incident/update/", stage_views.incident_update, name="incident_update"),
     path("<str:number>/clarify/", views.ticket_clarify, name="clarify"),
     path("<str:number>/link/", views.ticket_link, name="link"),
 ]

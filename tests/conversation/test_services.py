@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from conversation import selectors, services
 from conversation.choices import EmailStatus, MessageKind
 from conversation.models import Message
+from evaluation.models import Verification
 from tests.conversation.conftest import log_ticket
 from tests.factories import UserFactory
 from toolkit import services as core
@@ -163,6 +164,8 @@ def test_an_unknown_channel_is_refused(ticket):
 @pytest.mark.parametrize("stage", [Stage.EVALUATION, Stage.CLOSED])
 def test_a_customer_message_reopens_a_resolved_or_closed_ticket(ticket, engineer, stage):
     core.ticket_change_stage(ticket=ticket, to_stage=Stage.DIAGNOSIS, reason="开始", by=engineer)
+    # Closing needs a verified resolution (issue 14 §6).
+    Verification.objects.create(ticket=ticket, verified_by=engineer, method="customer")
     core.ticket_change_stage(ticket=ticket, to_stage=stage, reason="已解决", by=engineer)
     services.customer_message_receive(ticket=ticket, body="问题又出现了", channel="email")
     ticket.refresh_from_db()

@@ -6,6 +6,7 @@ from django.utils import timezone, translation
 
 from diagnosis.selectors import incident_children, incident_comparison, similar_open_tickets
 from diagnosis.services import clean_filter_query, saved_filter_save, suggest_priority
+from evaluation.models import Verification, VerificationMethod
 from tests.factories import ContactFactory, CustomerFactory, TicketFactory
 from toolkit import services
 from toolkit.choices import Priority, Stage
@@ -111,7 +112,8 @@ def test_description_cannot_be_changed_after_intake(engineer):
 def test_stage_change_records_who_when_why(engineer):
     ticket = _create(engineer)
     services.ticket_change_stage(ticket=ticket, to_stage=Stage.DIAGNOSIS, reason="开始排查", by=engineer)
-    # The middle stages are optional: diagnosis straight to closed.
+    # The middle stages are optional: diagnosis straight to closed, once the resolution is verified.
+    Verification.objects.create(ticket=ticket, verified_by=engineer, method=VerificationMethod.REMOTE_TEST)
     services.ticket_change_stage(ticket=ticket, to_stage=Stage.CLOSED, reason="错别字已修复", by=engineer)
     ticket.refresh_from_db()
     assert ticket.stage == Stage.CLOSED

@@ -112,7 +112,13 @@ def test_stage_changes_during_scans_never_deadlock_and_every_scan_completes(tran
         for i in range(rounds):
             for ticket in mine:
                 to_stage = Stage.ANALYSIS if i % 2 == 0 else Stage.DIAGNOSIS
-                services.ticket_change_stage(ticket=ticket, to_stage=to_stage, reason=f"第{i}轮", by=owner)
+                services.ticket_change_stage(
+                    ticket=ticket,
+                    to_stage=to_stage,
+                    reason=f"第{i}轮",
+                    by=owner,
+                    back=to_stage == Stage.DIAGNOSIS,
+                )
 
     errors = _in_threads(scans, scans, lambda: engineer(tickets[::2]), lambda: engineer(tickets[1::2]))
 

@@ -13,6 +13,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from evaluation.models import Verification
 from tests.factories import ContactFactory, UserFactory
 from toolkit import services, sla
 from toolkit.choices import Priority, ProblemType, SlaClock, SlaState, SlaTargetKind, Source, Stage
@@ -55,8 +56,13 @@ def target(ticket, kind) -> TicketSla:
 
 
 def move(ticket, stage, when, by):
+    """A deliberate move (going back confirmed); closing after the resolution is verified (issue 14 §6)."""
     with time_machine.travel(when, tick=False):
-        services.ticket_change_stage(ticket=ticket, to_stage=stage, reason="测试", by=by)
+        if stage == Stage.CLOSED:
+            Verification.objects.get_or_create(
+                ticket=ticket, defaults={"verified_by": by, "method": "customer"}
+            )
+        services.ticket_change_stage(ticket=ticket, to_stage=stage, reason="测试", by=by, back=True)
     ticket.refresh_from_db()
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from evaluation import services as evaluation
+from evaluation.models import Verification
 from tests.factories import TicketFactory, UserFactory
 from toolkit import permissions
 from toolkit.choices import Stage
@@ -39,9 +40,12 @@ def test_an_engineer_cannot_change_the_stage_of_someone_elses_ticket(ticket, eng
 
 @pytest.mark.parametrize("to_stage", [Stage.CANCELLED, Stage.CLOSED])
 def test_the_owner_and_a_manager_can_cancel_and_close(ticket, owner, manager, to_stage):
+    other = TicketFactory(stage=Stage.DIAGNOSIS)
+    if to_stage == Stage.CLOSED:  # closing needs a verified resolution (issue 14 §6)
+        for one in (ticket, other):
+            Verification.objects.create(ticket=one, verified_by=owner, method="customer")
     _move(ticket, to_stage, owner)
     assert Ticket.objects.get(pk=ticket.pk).stage == to_stage
-    other = TicketFactory(stage=Stage.DIAGNOSIS)
     _move(other, to_stage, manager)
     assert Ticket.objects.get(pk=other.pk).stage == to_stage
 

@@ -1,0 +1,182 @@
+"""Batch incidents (issue 14 §7): when several customers report the same problem within a short window,
+the ticket page proposes grouping their tickets under one parent incident; a status update posted on the
+parent reaches every grouped ticket's contact through the conversation (each ticket once).
+
+Similar means the same error message once normalised (case, spaces, punctuation), or, between tickets
+without an error message, nearly the same description (bigram overlap). Candidates: the open tickets
+recorded within the window either side of the ticket (index ticket_recorded_idx), at most
+CANDIDATE_LIMIT of them, compared in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from toolkit import chapters
+from toolkit import services as core
+from toolkit.models import Ticket
+
+from .selectors import _bigrams, is_placeholder_error, normalise_text
+
+CANDIDATE_LIMIT = 500
+# Descriptions without an error message count as the same problem from this bigram overlap up.
+DESCRIPTION_OVERLAP = 0.6
+CHANGE_TICKET = "toolkit.change_ticket"
+
+
+def min_customers() -> int:
+    return max(2, int(getattr(settings, "BATCH_INCIDENT_MIN_CUSTOMERS", 3)))
+
+
+def window() -> timedelta:
+    return timedelta(minutes=max(1, int(getattr(settings, "BATCH_INCIDENT_WINDOW_MINUTES", 60))))
+
+
+@dataclass
+class IncidentProposal:
+    ticket: Ticket
+    key: str  # what they share: the error message, else the start of the description
+    members: list[Ticket] = field(default_factory=list)  # the ticket itself included, oldest first
+    customer_count: int = 0
+    parent: Ticket | None = None  # an incident some of them already belong to
+    to_link: list[Ticket] = field(default_factory=list)
+
+    @property
+    def window_minutes(self) -> int:
+        return int(window().total_seconds() // 60)
+
+
+def _same_problem(ticket: Ticket, other: Ticket) -> bool:
+    if not is_placeholder_error(ticket.error_message):
+        return normalise_text(ticket.error_message) == normalise_text(other.error_message)
+    if not is_placeholder_error(other.error_message):
+        return False
+    mine, theirs = _bigrams(ticket.description), _bigrams(other.description)
+    if len(mine) < 4 or len(theirs) < 4:
+        return False
+    return len(mine & theirs) / len(mine | theirs) >= DESCRIPTION_OVERLAP
+
+
+def _similar_in_window(ticket: Ticket) -> list[Ticket]:
+    span = window()
+    candidates = (
+        Ticket.objects.open()
+        .filter(recorded_at__gte=ticket.recorded_at - span, recorded_at__lte=ticket.recorded_at + span)
+        .select_related("customer", "parent")
+        .order_by("-recorded_at", "-id")[:CANDIDATE_LIMIT]
+    )
+    members = [other for other in candidates if other.pk == ticket.pk or _same_problem(ticket, other)]
+    if all(other.pk != ticket.pk for other in members):
+        members.append(ticket)
+    return sorted(members, key=lambda other: (other.recorded_at, other.pk))
+
+
+def incident_proposal(ticket: Ticket) -> IncidentProposal | None:
+    """The proposal to show on ``ticket``'s page, or None: fewer than min_customers() customers, a closed
+    ticket, or everyone already grouped under one incident. One bounded query (plus one for parents)."""
+    if not ticket.is_open:
+        return None
+    members = _similar_in_window(ticket)
+    customers = {member.customer_id for member in members}
+    if len(customers) < min_customers():
+        return None
+    parent_ids = {member.parent_id for member in members if member.parent_id}
+    parent_ids |= set(
+        Ticket.objects.filter(parent__in=[member.pk for member in members])
+        .values_list("parent_id", flat=True)
+        .distinct()
+    )
+    parent = None
+    if parent_ids:
+        # The incident most of them already belong to (the oldest on a tie).
+        parent = min(
+            Ticket.objects.filter(pk__in=parent_ids),
+            key=lambda p: (-sum(m.parent_id == p.pk for m in members), p.recorded_at, p.pk),
+        )
+    else:
+        parent = members[0]
+    to_link = [member for member in members if member.pk != parent.pk and member.parent_id is None]
+    # A ticket that is itself an incident with its own children stays where it is.
+    if to_link:
+        with_children = set(
+            Ticket.objects.filter(parent__in=[member.pk for member in to_link])
+            .values_list("parent_id", flat=True)
+            .distinct()
+        )
+        to_link = [member for member in to_link if member.pk not in with_children]
+    if not to_link:
+        return None
+    if not is_placeholder_error(ticket.error_message):
+        key = ticket.error_message.strip()
+    else:
+        key = ticket.description.strip().replace("\n", " ")[:40]
+    return IncidentProposal(
+        ticket=ticket,
+        key=key,
+        members=members,
+        customer_count=len(customers),
+        parent=parent,
+        to_link=to_link,
+    )
+
+
+@transaction.atomic
+def incident_group(*, ticket: Ticket, by) -> tuple[Ticket, int]:
+    """Take the proposal for ``ticket``: link the similar tickets under the parent (an incident some
+    already belong to, else the oldest of them), one history entry each. Returns (parent, linked)."""
+    if not by.has_perm(CHANGE_TICKET):
+        raise PermissionDenied(_("You may not change tickets."))
+    proposal = incident_proposal(ticket)
+    if proposal is None or proposal.parent is None:
+        raise ValidationError(_("There is nothing to group any more: the proposal no longer applies."))
+    parent = proposal.parent
+    for member in proposal.to_link:
+        core.ticket_link_parent(ticket=member, parent=parent, by=by)
+    return parent, len(proposal.to_link)
+
+
+def incident_recipients(parent: Ticket) -> list[Ticket]:
+    """The tickets an update on ``parent`` goes to: the parent and each grouped ticket, once each."""
+    tickets = [parent, *parent.children.select_related("customer", "contact").order_by("recorded_at", "id")]
+    unique: dict[int, Ticket] = {}
+    for ticket in tickets:
+        unique.setdefault(ticket.pk, ticket)
+    return list(unique.values())
+
+
+def update_sender():
+    """The conversation's reply (mailed to the contact, on the status page), or None without that app."""
+    try:
+        return chapters.provided("conversation_reply_send")
+    except LookupError:
+        return None
+
+
+@transaction.atomic
+def incident_update_post(*, parent: Ticket, body: str, by, token: str = "") -> int:
+    """Post ``body`` as a customer-visible reply on the parent and every grouped ticket (each its own
+    timeline entry and mail). ``token`` (from the form) makes a repeated submission send nothing again.
+    Returns how many tickets got the reply."""
+    if not by.has_perm(CHANGE_TICKET):
+        raise PermissionDenied(_("You may not change tickets."))
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write the update.")})
+    send = update_sender()
+    if send is None:
+        raise ValidationError(_("Updates to customers need the conversation, which is not installed."))
+    if not parent.children.exists():
+        raise ValidationError(_("%(number)s has no grouped tickets.") % {"number": parent.number})
+    if token and not cache.add(f"incident-update:{parent.pk}:{token}", 1, timeout=24 * 3600):
+        raise ValidationError(_("This update was already posted."))
+    recipients = incident_recipients(parent)
+    for ticket in recipients:
+        send(ticket=ticket, body=body, by=by)
+    return len(recipients)
