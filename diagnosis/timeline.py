@@ -6,6 +6,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from toolkit.choices import Stage
+from toolkit.history import made_via_api, without_via_api
 from toolkit.models import Ticket
 from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_free_text
 
@@ -42,6 +43,11 @@ def _value(name, value, masked=False):
     return str(value)
 
 
+def _who(name: str, reason) -> str:
+    """The person, or "via API by <person>" for a write made through the REST API (toolkit.history)."""
+    return _("via API by %(user)s") % {"user": name} if made_via_api(reason) else name
+
+
 def ticket_timeline(ticket: Ticket, viewer=None) -> list[TimelineEntry]:
     """Newest first. Three queries whatever the length of the history.
 
@@ -55,6 +61,7 @@ def ticket_timeline(ticket: Ticket, viewer=None) -> list[TimelineEntry]:
     previous = None
     for record in records:
         who = record.history_user.display_name if record.history_user else _("system")
+        who = _who(who, record.history_change_reason)
         if previous is None:
             entries.append(TimelineEntry(record.history_date, who, "created", _("Ticket logged")))
         else:
@@ -76,11 +83,11 @@ def ticket_timeline(ticket: Ticket, viewer=None) -> list[TimelineEntry]:
         entries.append(
             TimelineEntry(
                 change.changed_at,
-                change.changed_by.display_name,
+                _who(change.changed_by.display_name, change.reason),
                 "stage",
                 _("Stage: %(from)s → %(to)s")
                 % {"from": Stage(change.from_stage).label, "to": Stage(change.to_stage).label},
-                text=text(change.reason),
+                text=text(without_via_api(change.reason)),
             )
         )
     for note in ticket.clarifications.select_related("added_by"):

@@ -19,3 +19,18 @@ def _attribute(obj, by, reason: str) -> None:
     obj._history_user = by
     if reason:
         obj._change_reason = reason
+
+
+# A write made through the REST API starts its history reason (and a stage change's reason) with this
+# mark (api.history adds it); the ticket page shows such an entry as made "via API by <user>".
+VIA_API_MARK = "[API]"
+
+
+def made_via_api(reason) -> bool:
+    return (reason or "").startswith(VIA_API_MARK)
+
+
+def without_via_api(reason) -> str:
+    """The reason as its author gave it, the mark taken off."""
+    reason = reason or ""
+    return reason[len(VIA_API_MARK) :].lstrip() if made_via_api(reason) else reason
