@@ -384,6 +384,11 @@ AUTHENTICATION_BACKENDS = [
 # locked for LOGIN_COOLOFF_MINUTES, or until an admin unlocks it (Administration → Access attempts:
 # delete the row). A successful login clears the count, so colleagues behind one office address
 # who mistype now and then do not add up. The client address comes from TRUSTED_PROXIES.
+# Single sign-on, each on when its environment is set: LDAP / Active Directory and OpenID Connect
+# (accounts/sso_settings.py lists the variables). Local passwords keep working for admins.
+from accounts.sso_settings import sso_settings  # noqa: E402 - read after the backends above
+
+globals().update(sso_settings(env, AUTHENTICATION_BACKENDS))
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
 if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() <= 0:
