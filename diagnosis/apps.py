@@ -6,3 +6,9 @@ class DiagnosisConfig(AppConfig):
     name = "diagnosis"
     verbose_name = _("1 Quick diagnosis")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signals
+
+        # The customer picker's search keys follow each customer's name.
+        signals.connect()

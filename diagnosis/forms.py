@@ -7,12 +7,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, TextChoices
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from attachments.forms import AttachmentsField
 from toolkit import permissions, roles
-from toolkit.choices import PRIORITY_HELP, CustomerTier, Priority, Stage
+from toolkit.choices import PRIORITY_HELP, CustomerTier, Priority, ProblemType, Stage
 from toolkit.models import Customer, Ticket
 from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_free_text
 from toolkit.services import (
@@ -25,7 +26,7 @@ from toolkit.services import (
     validate_priority_override,
 )
 
-from .services import suggest_priority
+from .services import remembered_source, suggest_priority, suggest_problem_type
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M")
 
@@ -85,11 +86,32 @@ class TicketFieldsMixin:
 
 
 class IntakeForm(TicketFieldsMixin, forms.ModelForm):
+    """The intake (logging a problem). Built for the phone: occurred-at defaults to now, the source to
+    the one this person used last, the owner to routing, the type to what the text suggests.
+
+    The REST API validates its POST with this class too: without ``user`` the source has no
+    remembered default, and an explicit owner is accepted as it is.
+    """
+
     customer_name = forms.CharField(
         label=_("Customer"),
         max_length=200,
-        help_text=_("Pick an existing customer or type a new name to create one."),
-        widget=forms.TextInput(attrs={"list": "customer-names", "autocomplete": "off"}),
+        help_text=_(
+            "Type a few characters of the name or its pinyin initials (bjyh → 北京银行) and pick; "
+            "a new name creates the customer."
+        ),
+        # The picker (static/diagnosis/intake.js) makes this an ARIA combobox over the list below it.
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autofocus": True,
+                "role": "combobox",
+                "aria-autocomplete": "list",
+                "aria-expanded": "false",
+                "aria-controls": "customer-options",
+                "spellcheck": "false",
+            }
+        ),
     )
     customer_tier = forms.ChoiceField(
         label=_("Importance tier (new customer)"),
@@ -104,7 +126,19 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
         help_text=_("Person at the customer, e.g. 王女士."),
         widget=forms.TextInput(attrs={"list": "contact-names", "autocomplete": "off"}),
     )
-    owner = OwnerChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
+    owner = OwnerChoiceField(
+        label=_("Owner"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Auto (routing)"),
+        help_text=_("Auto: the routing rules pick the team and its next member; with no rule, you."),
+    )
+    problem_type = forms.ChoiceField(
+        label=_("Type"),
+        choices=[("", _("Suggested from the text")), *ProblemType.choices],
+        required=False,
+        help_text=_("Suggested from the description and error message until you choose one."),
+    )
     priority = forms.ChoiceField(
         label=_("Priority"),
         choices=[("", _("Use the suggestion")), *Priority.choices],
@@ -137,11 +171,16 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = assignable_users()
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["users_affected"].widget.attrs["min"] = 0
+        if not self.is_bound:
+            # Now, to the minute in the local time zone (the widget shows it so); still checked on save.
+            self.initial.setdefault("occurred_at", truncate_to_minute(timezone.localtime()))
+            if user is not None:
+                self.initial.setdefault("source", remembered_source(user))
         live = {
             "hx-get": reverse_lazy("diagnosis:suggest_priority"),
             "hx-trigger": "change",
@@ -155,6 +194,7 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
                 **live,
                 "hx-trigger": "change, input changed delay:400ms",
                 "data-contacts-url": reverse_lazy("diagnosis:contact_names"),
+                "data-search-url": reverse_lazy("diagnosis:customer_search"),
             }
         )
         similar = {
@@ -165,10 +205,15 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
         }
         self.fields["description"].widget.attrs.update(similar)
         self.fields["error_message"].widget.attrs.update(similar)
+        # The suggestions (type, impact, route) follow the text too: #intake-assist in the template
+        # listens for these fields' events, since one element carries one hx-get.
         self.helper = FormHelper()
         self.helper.form_id = "intake-form"
         self.helper.form_tag = True
-        self.helper.attrs = {"novalidate": ""}
+        self.helper.attrs = {
+            "novalidate": "",
+            "data-discard-question": _("Discard what you typed and start a new, empty form?"),
+        }
         self.helper.layout = Layout(
             Fieldset(
                 _("1. Source and customer"),
@@ -200,12 +245,32 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
                 "preliminary_judgement",
                 "judgement_unverified",
                 "owner",
+                # The live suggestions: the type and impact from the text (static/diagnosis/intake.js
+                # applies them to fields not chosen by hand) and where routing would send the ticket.
+                HTML(
+                    '<div id="intake-assist" class="small mb-3" aria-live="polite" '
+                    'hx-get="{% url \'diagnosis:intake_assist\' %}" hx-include="#intake-form" '
+                    'hx-sync="this:replace" hx-trigger="'
+                    "input changed delay:400ms from:#id_description, "
+                    "input changed delay:400ms from:#id_error_message, change from:#id_source, "
+                    "change from:#id_problem_type, change from:#id_customer_name, intake:customer from:body"
+                    '">{% include "diagnosis/_intake_assist.html" %}</div>'
+                ),
             ),
-            Div(Submit("save", _("Log ticket")), css_class="mt-3"),
+            Div(
+                Submit("save", _("Log ticket"), aria_keyshortcuts="Control+Enter Meta+Enter"),
+                HTML('{% include "diagnosis/_intake_shortcuts.html" %}'),
+                css_class="mt-3 d-flex flex-wrap align-items-center gap-3",
+            ),
         )
 
     def clean(self):
         cleaned = super().clean()
+        if not cleaned.get("problem_type"):
+            # Not chosen (no JavaScript, or an API client): what the text suggests, as the form showed.
+            cleaned["problem_type"] = suggest_problem_type(
+                description=cleaned.get("description", ""), error_message=cleaned.get("error_message", "")
+            )
         name = cleaned.get("customer_name", "").strip()
         customer = Customer.objects.filter(name=name).first() if name else None
         cleaned["existing_customer"] = customer

@@ -1,15 +1,17 @@
 from django.urls import path
 
-from . import stage_views, views
+from . import intake_views, stage_views, views
 
 app_name = "diagnosis"
 
 urlpatterns = [
     path("", views.ticket_table, name="list"),
-    path("new/", views.ticket_new, name="new"),
-    path("new/suggest-priority/", views.priority_suggestion, name="suggest_priority"),
+    path("new/", intake_views.ticket_new, name="new"),
+    path("new/suggest-priority/", intake_views.priority_suggestion, name="suggest_priority"),
     path("new/similar/", views.similar_tickets, name="similar"),
-    path("new/contacts/", views.contact_names, name="contact_names"),
+    path("new/contacts/", intake_views.contact_names, name="contact_names"),
+    path("new/customers/", intake_views.customer_matches, name="customer_search"),
+    path("new/assist/", intake_views.intake_assist, name="intake_assist"),
     path("export.xlsx", views.ticket_export, name="export"),
     path("import/", views.ticket_import, name="import"),
     path("import/template.xlsx", views.import_template, name="import_template"),

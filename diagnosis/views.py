@@ -16,16 +16,14 @@ from attachments.services import attachments_add
 from toolkit import chapters
 from toolkit import services as core
 from toolkit.audit import contact_details_viewed
-from toolkit.choices import CustomerTier, SlaClock, ViewSurface
-from toolkit.models import Contact, Customer, Ticket
+from toolkit.choices import SlaClock, ViewSurface
+from toolkit.models import Ticket
 from toolkit.pages import export_refused
-from toolkit.privacy import CONTACT_DETAILS_PERMISSION
 
 from . import exports, imports
 from .forms import (
     ClarificationForm,
     ImportForm,
-    IntakeForm,
     LinkParentForm,
     SavedFilterForm,
     StageChangeForm,
@@ -40,7 +38,7 @@ from .selectors import (
     ticket_slas,
     working_day_minutes,
 )
-from .services import saved_filter_save, suggest_priority
+from .services import saved_filter_save
 from .timeline import ticket_timeline
 
 view_required = permission_required("toolkit.view_ticket", raise_exception=True)
@@ -69,70 +67,6 @@ def ticket_table(request):
     return render(request, template, context)
 
 
-@add_required
-def ticket_new(request):
-    form = IntakeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        ticket = _create_from_intake(form, request.user)
-        if ticket is not None:
-            # An article picked from the suggestions while typing is linked now that the ticket exists.
-            chapters.provided("link_article_chosen_at_intake")(
-                article_id=request.POST.get("knowledge_article"), ticket=ticket, by=request.user
-            )
-            messages.success(request, _("Ticket %(number)s logged.") % {"number": ticket.number})
-            return redirect(ticket)
-    context = {
-        "form": form,
-        "customer_names": Customer.objects.order_by("name").values_list("name", flat=True)[:1000],
-        "priority_suggestion": _suggestion_from(form.data) if form.is_bound else None,
-    }
-    return render(request, "diagnosis/ticket_new.html", context)
-
-
-def _create_from_intake(form, user):
-    data = form.cleaned_data
-    try:
-        with transaction.atomic():
-            customer = data["existing_customer"] or core.customer_get_or_create(
-                name=data["customer_name"], tier=data.get("customer_tier") or CustomerTier.STANDARD
-            )
-            contact = core.contact_get_or_create(
-                customer=customer, name=data["contact_name"], details=data.get("contact_details", "")
-            )
-            fields = {name: data[name] for name in IntakeForm.Meta.fields if name in data}
-            return core.ticket_create(
-                recorded_by=user,
-                customer=customer,
-                contact=contact,
-                suggested_priority=data["suggested_priority"],
-                **fields,
-            )
-    except ValidationError as error:
-        form.add_error(None, error)
-        return None
-
-
-def _suggestion_from(params):
-    customer = Customer.objects.filter(name=params.get("customer_name", "").strip()).first()
-    vip = customer.raises_priority if customer else params.get("customer_tier") == CustomerTier.VIP
-    try:
-        return suggest_priority(
-            impact_scope=params.get("impact_scope", ""),
-            business_urgency=params.get("business_urgency", ""),
-            vip=vip,
-            peak_time=params.get("peak_time") in ("on", "true", "1"),
-        )
-    except ValueError:
-        return None
-
-
-@require_GET
-@add_required
-def priority_suggestion(request):
-    context = {"priority_suggestion": _suggestion_from(request.GET)}
-    return render(request, "diagnosis/_priority_suggestion.html", context)
-
-
 @require_GET
 @add_required
 def similar_tickets(request):
@@ -142,16 +76,6 @@ def similar_tickets(request):
         customer_name=request.GET.get("customer_name", "")[:200],
     )
     return render(request, "diagnosis/_similar.html", {"matches": matches})
-
-
-@require_GET
-@add_required
-def contact_names(request):
-    # Names of a customer's people are contact data: only for those allowed to see it.
-    contacts = Contact.objects.none()
-    if request.user.has_perm(CONTACT_DETAILS_PERMISSION):
-        contacts = Contact.objects.filter(customer__name=request.GET.get("customer_name", "").strip())[:200]
-    return render(request, "diagnosis/_contact_names.html", {"contacts": contacts})
 
 
 @require_GET
