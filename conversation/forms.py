@@ -1,5 +1,7 @@
 """The conversation card's forms (reply, note) and the canned-reply form. Services do the saving."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -49,8 +51,23 @@ class CannedReplyForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 5, "class": "form-control"}),
         }
 
-    def __init__(self, *args, may_share: bool = False, **kwargs):
+    team: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Team"),
+        queryset=None,
+        required=False,
+        empty_label=_("No team"),
+        help_text=_("A team's canned replies are usable by its members and kept by its lead and managers."),
+    )
+
+    def __init__(self, *args, may_share: bool = False, teams=None, **kwargs):
         super().__init__(*args, **kwargs)
+        team_field = cast(forms.ModelChoiceField, self.fields["team"])
+        if teams is None or not teams.exists():
+            del self.fields["team"]
+        else:
+            team_field.queryset = teams
+            team_field.initial = self.instance.team_id
+            team_field.widget.attrs["class"] = "form-select"
         if not may_share:
             del self.fields["shared"]
         else:

@@ -86,15 +86,18 @@ class Message(models.Model):
 
 class CannedReplyQuerySet(models.QuerySet):
     def usable_by(self, user):
-        """Shared ones and the user's own."""
-        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+        """Shared ones, the user's own, and those of the teams the user belongs to."""
+        from teams.models import Membership
+
+        teams = Membership.objects.filter(user_id=user.pk).values("team_id")
+        return self.filter(Q(owner__isnull=True, team__isnull=True) | Q(owner_id=user.pk) | Q(team__in=teams))
 
 
 class CannedReply(models.Model):
     """A prepared text for the reply box. Placeholders: {customer} {contact} {ticket} {engineer}.
 
-    Personal (owner set) or shared by the whole service desk (owner empty, kept by managers). Shared per
-    team arrives with teams (a later issue): then a team field joins the owner here.
+    Personal (owner set), a team's (team set: usable by its members, kept by its lead and managers), or
+    shared by the whole service desk (neither set, kept by managers).
     """
 
     title = models.CharField(_("title"), max_length=100)
@@ -107,6 +110,15 @@ class CannedReply(models.Model):
         on_delete=models.CASCADE,
         related_name="canned_replies",
         help_text=_("Empty: shared with everyone."),
+    )
+    team = models.ForeignKey(
+        "teams.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_replies",
+        help_text=_("Set: usable by the team's members, kept by its lead and managers."),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -126,6 +138,7 @@ class CannedReply(models.Model):
         indexes = [
             # The picker and the management page: WHERE owner_id IS NULL OR owner_id = me ORDER BY title.
             models.Index(fields=["owner", "title"], name="conv_canned_owner_idx"),
+            models.Index(fields=["team", "title"], name="conv_canned_team_idx"),
         ]
 
     def __str__(self):
@@ -133,4 +146,4 @@ class CannedReply(models.Model):
 
     @property
     def is_shared(self) -> bool:
-        return self.owner_id is None
+        return self.owner_id is None and self.team_id is None

@@ -159,5 +159,5 @@ def timeline_page(ticket: Ticket, viewer, *, limit: int | None = None) -> Timeli
 
 
 def canned_replies_for(user) -> QuerySet[CannedReply]:
-    """The canned replies ``user`` may use: shared ones and their own, by title."""
-    return CannedReply.objects.usable_by(user).select_related("owner").order_by("title", "id")
+    """The canned replies ``user`` may use: shared ones, their own and their teams', by title."""
+    return CannedReply.objects.usable_by(user).select_related("owner", "team").order_by("title", "id")

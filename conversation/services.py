@@ -556,8 +556,30 @@ def can_manage_shared(user) -> bool:
     return is_manager(user) or user.has_perm(MANAGE_SHARED_PERMISSION)
 
 
-def ensure_can_edit_canned(user, canned: CannedReply) -> None:
+def canned_teams_for(user):
+    """The teams whose canned replies ``user`` keeps: all active ones for a manager, else those they lead."""
+    from teams.models import Team
+
+    teams = Team.objects.filter(active=True).order_by("name")
+    return teams if can_manage_shared(user) else teams.filter(lead_id=user.pk)
+
+
+def can_edit_canned(user, canned: CannedReply) -> bool:
+    """Without a query when ``canned.team`` is loaded (select_related)."""
+    if canned.team is not None:
+        return can_manage_shared(user) or canned.team.lead_id == user.pk
     if canned.owner_id is None:
+        return can_manage_shared(user)
+    return canned.owner_id == user.pk
+
+
+def ensure_can_edit_canned(user, canned: CannedReply) -> None:
+    if canned.team_id is not None:
+        if not can_edit_canned(user, canned):
+            raise PermissionDenied(
+                _("Only the team's lead or a manager can change the team's canned replies.")
+            )
+    elif canned.owner_id is None:
         if not can_manage_shared(user):
             raise PermissionDenied(_("Only managers can change shared canned replies."))
     elif canned.owner_id != user.pk:
@@ -566,9 +588,10 @@ def ensure_can_edit_canned(user, canned: CannedReply) -> None:
 
 @transaction.atomic
 def canned_reply_save(
-    *, by, title: str, body: str, shared: bool = False, canned: CannedReply | None = None
+    *, by, title: str, body: str, shared: bool = False, canned: CannedReply | None = None, team=None
 ) -> CannedReply:
-    """Create or change a canned reply: personal (the author's own) or shared (managers only)."""
+    """Create or change a canned reply: personal (the author's own), a team's (its lead or a manager)
+    or shared (managers only)."""
     ensure_can_write(by)
     title, body = (title or "").strip(), (body or "").replace("\r\n", "\n").strip()
     if not title:
@@ -581,8 +604,13 @@ def canned_reply_save(
         ensure_can_edit_canned(by, canned)
     if shared and not can_manage_shared(by):
         raise PermissionDenied(_("Only managers can change shared canned replies."))
+    if shared and team is not None:
+        raise ValidationError({"team": _("Shared with everyone or kept by one team: choose one.")})
+    if team is not None and not canned_teams_for(by).filter(pk=team.pk).exists():
+        raise PermissionDenied(_("Only the team's lead or a manager can change the team's canned replies."))
     canned.title, canned.body = title[:100], body
-    canned.owner = None if shared else by
+    canned.owner = None if shared or team is not None else by
+    canned.team = team
     canned.save()
     return canned
 

@@ -39,6 +39,7 @@ def panel_context(
                 "pk": item.pk,
                 "title": item.title,
                 "shared": item.is_shared,
+                "team": item.team.name if item.team is not None else "",
                 "text": services.canned_reply_render(canned=item, ticket=ticket, engineer=user),
             }
             for item in selectors.canned_replies_for(user)
@@ -141,9 +142,7 @@ def card(request, number):
 def _canned_page(request, *, form, editing=None, status=200):
     items = list(selectors.canned_replies_for(request.user))
     for item in items:
-        item.editable = item.owner_id == request.user.pk or (
-            item.is_shared and services.can_manage_shared(request.user)
-        )
+        item.editable = services.can_edit_canned(request.user, item)
     context = {"items": items, "form": form, "editing": editing, "placeholders": placeholder_help()}
     return render(request, "conversation/canned.html", context, status=status)
 
@@ -156,6 +155,7 @@ def _save_canned(request, *, form, canned=None):
                 title=form.cleaned_data["title"],
                 body=form.cleaned_data["body"],
                 shared=form.cleaned_data.get("shared", False),
+                team=form.cleaned_data.get("team"),
                 canned=canned,
             )
         except ValidationError as error:
@@ -168,22 +168,22 @@ def _save_canned(request, *, form, canned=None):
 
 @permission_required(services.WRITE_PERMISSION, raise_exception=True)
 def canned_list(request):
-    may_share = services.can_manage_shared(request.user)
+    may_share, teams = services.can_manage_shared(request.user), services.canned_teams_for(request.user)
     if request.method == "POST":
-        return _save_canned(request, form=CannedReplyForm(request.POST, may_share=may_share))
-    return _canned_page(request, form=CannedReplyForm(may_share=may_share))
+        return _save_canned(request, form=CannedReplyForm(request.POST, may_share=may_share, teams=teams))
+    return _canned_page(request, form=CannedReplyForm(may_share=may_share, teams=teams))
 
 
 @permission_required(services.WRITE_PERMISSION, raise_exception=True)
 def canned_edit(request, pk):
     canned = get_object_or_404(CannedReply, pk=pk)
     services.ensure_can_edit_canned(request.user, canned)
-    may_share = services.can_manage_shared(request.user)
+    may_share, teams = services.can_manage_shared(request.user), services.canned_teams_for(request.user)
     if request.method == "POST":
-        return _save_canned(
-            request, form=CannedReplyForm(request.POST, instance=canned, may_share=may_share), canned=canned
-        )
-    return _canned_page(request, form=CannedReplyForm(instance=canned, may_share=may_share), editing=canned)
+        form = CannedReplyForm(request.POST, instance=canned, may_share=may_share, teams=teams)
+        return _save_canned(request, form=form, canned=canned)
+    form = CannedReplyForm(instance=canned, may_share=may_share, teams=teams)
+    return _canned_page(request, form=form, editing=canned)
 
 
 @require_POST

@@ -7,11 +7,18 @@ from toolkit import chapters
 from . import routing, services
 
 
+def _panel(ticket, user) -> chapters.Panel:
+    from .views import panel_context
+
+    return chapters.Panel("teams/_card.html", panel_context(ticket, user))
+
+
 def register() -> None:
     chapters.register(
         chapters.Chapter(
             label="teams",
             order=20,
+            panel=_panel,
             provides={
                 "routing_route": routing.route,
                 "routing_attach": routing.attach,

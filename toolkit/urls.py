@@ -29,6 +29,8 @@ urlpatterns = [
     path("attachments/", include("attachments.urls")),  # permission-checked downloads only
     # The ticket page's conversation card (replies, notes) and the canned-replies page.
     path("conversation/", include("conversation.urls")),
+    # Teams, their members and the routing rules; the ticket page's follow and reassign actions.
+    path("teams/", include("teams.urls")),
     # Background jobs: /imports/<id>/ (and later /exports/<id>/).
     path("", include("jobs.urls")),
     # Our login (throttled, two-step) and password reset (throttled) first, then Django's other account pages.

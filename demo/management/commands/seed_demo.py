@@ -22,6 +22,7 @@ from demo.logins import logins_read, logins_write, readable_password
 from demo.scenarios import scenario_of
 from diagnosis.services import suggest_priority
 from knowledge.services import tickets_index
+from teams import demo as teams_demo
 from toolkit import roles, sla
 from toolkit import services as core
 from toolkit.calendar import Calendar
@@ -133,6 +134,8 @@ class Command(BaseCommand):
                 specs, users, batch_size=batch_size, with_history=not no_history
             )
             generated_seconds = clock.perf_counter() - generated_started
+            # The example teams (数据库组, 网络组, 前端组), their routing rules and the open tickets' teams.
+            teams_demo.seed(users=users)
             if document_created or specs:
                 self.seed_chapters(users)
             if specs:
