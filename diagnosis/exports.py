@@ -1,4 +1,6 @@
-"""The diagnosis table as Excel (技术服务问题快速诊断表): the same 15 columns and filters as the page."""
+"""The diagnosis table as Excel (技术服务问题快速诊断表): the same filters as the page; the document's 15
+columns first and in order, then the ticket's state (stage, SLA state, SLA due). ``layout=document`` in
+the query string gives exactly the document's 15."""
 
 import uuid
 
@@ -13,7 +15,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from jobs.models import Job, JobKind
 from jobs.services import job_create, job_fail, job_finish, job_lock_running, job_progress
-from toolkit.choices import ProblemType, Source
+from toolkit.choices import ProblemType, SlaState, Source, Stage
 from toolkit.excel import Column, ExportedFile, write_table
 from toolkit.models import ExportLog
 from toolkit.privacy import (
@@ -49,7 +51,31 @@ COLUMNS = [
     Column("recorded_at", gettext_lazy("Recorded at"), 17, "datetime"),
 ]
 
+# After the document's 15: where the ticket stands. The import recognises these headers (and reads the
+# stage), so an exported file goes back in as it is.
+STATE_COLUMNS = [
+    Column("stage", gettext_lazy("Stage"), 12),
+    Column("sla_state", gettext_lazy("SLA state"), 10),
+    Column("sla_due", pgettext_lazy("table column", "SLA due"), 17, "datetime"),
+]
+
+# layout= in the query string → the columns written. "" (absent) is the full table.
+DOCUMENT_LAYOUT = "document"
+LAYOUTS = {"": COLUMNS + STATE_COLUMNS, "full": COLUMNS + STATE_COLUMNS, DOCUMENT_LAYOUT: COLUMNS}
+
 TO_BE_VERIFIED = gettext_lazy("(to be verified)")
+
+
+class UnknownLayout(ValueError):
+    """layout= names no layout; the view says so instead of guessing."""
+
+
+def export_columns(query) -> list[Column]:
+    """The columns for the query string's ``layout=`` (a QueryDict or dict); UnknownLayout otherwise."""
+    layout = query.get("layout", "") or ""
+    if layout not in LAYOUTS:
+        raise UnknownLayout(layout)
+    return LAYOUTS[layout]
 
 
 def judgement_text(ticket) -> str:
@@ -63,10 +89,11 @@ def _labels(choices) -> dict[str, str]:
     return {value: str(label) for value, label in choices.choices}
 
 
-def diagnosis_row(index: int, ticket, user, labels: dict) -> list:
+def diagnosis_row(index: int, ticket, user, labels: dict, *, state: bool = False) -> list:
+    """One ticket as the document's 15 cells, then (``state``) its stage, SLA state and SLA due."""
     visible = can_see_contact_details(user, ticket)
     text = str if visible else mask_free_text  # phones and e-mails typed into the free text
-    return [
+    row = [
         index,
         ticket.number,
         ticket.customer.name,
@@ -83,19 +110,36 @@ def diagnosis_row(index: int, ticket, user, labels: dict) -> list:
         ticket.recorded_by.display_name,
         ticket.recorded_at,
     ]
+    if state:
+        row += [
+            labels["stage"][ticket.stage],
+            labels["sla_state"].get(ticket.sla_state, ""),
+            ticket.sla_due_at,  # written as local time to the minute (toolkit.excel)
+        ]
+    return row
 
 
-def _written(*, filterset, user, progress=None) -> ExportedFile:
+def _written(*, filterset, user, columns=None, progress=None) -> ExportedFile:
     """The filtered rows written to a temporary file (streamed from the database in chunks)."""
+    columns = LAYOUTS[""] if columns is None else columns
+    state = len(columns) > len(COLUMNS)
     tickets = filterset.qs.iterator(chunk_size=2000)
-    labels = {"source": _labels(Source), "problem_type": _labels(ProblemType)}
-    rows = (diagnosis_row(index, ticket, user, labels) for index, ticket in enumerate(tickets, start=1))
+    labels = {
+        "source": _labels(Source),
+        "problem_type": _labels(ProblemType),
+        "stage": _labels(Stage),
+        "sla_state": _labels(SlaState),
+    }
+    rows = (
+        diagnosis_row(index, ticket, user, labels, state=state)
+        for index, ticket in enumerate(tickets, start=1)
+    )
     if progress is not None:
         rows = _reporting(rows, progress)
     name = _("diagnosis-table")
     filename = f"{name}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
     return write_table(
-        title=str(TABLE_TITLE), sheet_name=str(SHEET_NAME), columns=COLUMNS, rows=rows, filename=filename
+        title=str(TABLE_TITLE), sheet_name=str(SHEET_NAME), columns=columns, rows=rows, filename=filename
     )
 
 
@@ -116,9 +160,10 @@ def _log_export(*, user, query_string: str, row_count: int) -> None:
     )
 
 
-def export_diagnosis_table(*, filterset, user, query_string: str) -> ExportedFile:
-    """Write the filtered rows and log the export: in the request, for up to EXPORT_INLINE_MAX_ROWS."""
-    exported = _written(filterset=filterset, user=user)
+def export_diagnosis_table(*, filterset, user, query_string: str, columns=None) -> ExportedFile:
+    """Write the filtered rows and log the export: in the request, for up to EXPORT_INLINE_MAX_ROWS.
+    `columns` from export_columns (the full table when None)."""
+    exported = _written(filterset=filterset, user=user, columns=columns)
     with transaction.atomic():
         _log_export(user=user, query_string=query_string, row_count=exported.row_count)
     return exported
@@ -143,13 +188,22 @@ def export_job_start(*, user, query_string: str) -> Job:
 def export_job_run(job: Job) -> None:
     """The worker's side. The file is stored first, then recorded with the export log in one transaction;
     an attempt that lost the job to another (a worker restarted mid-way) removes its own file."""
-    filterset = ticket_list(data=QueryDict(job.options.get("query", "")))
-    if not filterset.is_valid():
+    query = QueryDict(job.options.get("query", ""))
+    # owner=me is the requester: the job has no request, and must not read it as nobody.
+    filterset = ticket_list(data=query, user=job.requester)
+    try:
+        columns = export_columns(query)
+    except UnknownLayout:
+        columns = None
+    if columns is None or not filterset.is_valid():
         job_fail(job, report={"error": _("The export's filters are not valid any more.")})
         return
     job_progress(job, done=0, total=filterset.qs.count())
     exported = _written(
-        filterset=filterset, user=job.requester, progress=lambda done: job_progress(job, done=done)
+        filterset=filterset,
+        user=job.requester,
+        columns=columns,
+        progress=lambda done: job_progress(job, done=done),
     )
     with exported.file:
         stored = default_storage.save(f"jobs/results/{uuid.uuid4().hex}.xlsx", File(exported.file))

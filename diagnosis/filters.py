@@ -6,7 +6,9 @@ from datetime import timedelta
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from toolkit import chapters
@@ -16,6 +18,8 @@ from toolkit.models import Customer, Ticket
 from toolkit.periods import local_midnight
 
 OPEN = "open"
+# owner=me: the signed-in user on the page and in the API, the requester in an export job.
+ME = "me"
 # q= that could be (part of) a ticket number, e.g. "TS-20260312" or "0312-007": also matched on the number.
 TICKET_NUMBER_PART = re.compile(r"[A-Za-z]*-?[0-9][0-9-]*")
 
@@ -50,6 +54,38 @@ class TicketFilterForm(forms.Form):
         return cleaned
 
 
+class _OwnerChoices(ModelChoiceIterator):
+    """The owner select's options: "All", then "Me", then every user."""
+
+    def __iter__(self):
+        choices = super().__iter__()
+        if self.field.empty_label is not None:
+            yield next(choices)
+        yield (ME, _("Me"))
+        yield from choices
+
+    def __len__(self):
+        return super().__len__() + 1
+
+
+class OwnerField(forms.ModelChoiceField):
+    """A user id, or the literal ``me`` for ``self.me`` (the signed-in user, or an export job's requester)."""
+
+    iterator = _OwnerChoices
+    me = None
+
+    def to_python(self, value):
+        if value == ME:
+            if self.me is None or not self.me.is_authenticated:
+                raise ValidationError(_("“me” is only understood for a signed-in user."), code="no_user")
+            return self.me
+        return super().to_python(value)
+
+
+class OwnerFilter(django_filters.ModelChoiceFilter):
+    field_class = OwnerField
+
+
 class TicketFilter(django_filters.FilterSet):
     # distinct=False: no joins are involved, and DISTINCT would make the page count scan every column.
     priority = django_filters.MultipleChoiceFilter(
@@ -65,9 +101,8 @@ class TicketFilter(django_filters.FilterSet):
         method="filter_stage",
         empty_label=_("All"),
     )
-    owner = django_filters.ModelChoiceFilter(
-        label=_("Owner"), queryset=get_user_model().objects.all(), empty_label=_("All")
-    )
+    # A user id, or ``me``: the request's user, or ``user=`` when there is no request (an export job).
+    owner = OwnerFilter(label=_("Owner"), queryset=get_user_model().objects.all(), empty_label=_("All"))
     customer = django_filters.ModelChoiceFilter(
         label=_("Customer"), queryset=Customer.objects.all(), empty_label=_("All")
     )
@@ -106,8 +141,9 @@ class TicketFilter(django_filters.FilterSet):
         fields = []
         form = TicketFilterForm
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.form.fields["owner"].me = user if user is not None else getattr(self.request, "user", None)
         for name in ("source", "stage", "owner", "customer", "sla", "sort"):
             field = self.form.fields[name]
             field.widget = FastSelect(attrs={"class": "form-select form-select-sm"}, choices=field.choices)

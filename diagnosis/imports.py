@@ -44,7 +44,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
+from django.utils.translation import override
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import from_excel, from_ISO8601
@@ -74,7 +74,7 @@ from toolkit.services import (
     validate_occurred_at,
 )
 
-from .exports import COLUMNS, TO_BE_VERIFIED
+from .exports import COLUMNS, STATE_COLUMNS, TO_BE_VERIFIED
 from .forms import IntakeForm, RowsAre, TicketFieldsMixin, assignable_users
 
 logger = logging.getLogger(__name__)
@@ -99,9 +99,10 @@ QUOTED_VALUE_LENGTH = 60
 MAX_UNPACK_RATIO = 50
 # Excel's own dates start in 1900; anything earlier is a typo (and may not fit the database).
 EARLIEST_YEAR = 1900
-# Beyond the document's 15 columns the import understands a stage column (the importer's own, or a
-# later export's): a closed or cancelled stage makes the row closed history.
-EXTRA_COLUMNS = {"stage": gettext_lazy("Stage")}
+# Beyond the document's 15 columns the import understands the export's state columns: the stage (the
+# importer's own, or the export's) is read — a closed or cancelled stage makes the row closed history —
+# while the SLA state and due time are recognised and left alone (the SLA engine computes them anew).
+EXTRA_COLUMNS = {column.key: column.header for column in STATE_COLUMNS}
 # Rows per progress report while checking rows.
 BATCH_SIZE = 1000
 # Rows per write transaction while saving: on SQLite the longest a concurrent writer (intake) waits.

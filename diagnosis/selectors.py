@@ -29,9 +29,10 @@ _NO_ERROR_NORMALISED = {"", "无", "none", "na", "没有"}
 _SEGMENT = re.compile(r"[\u3400-\u9fff]+|[A-Za-z0-9_]{3,}")
 
 
-def ticket_list(*, data) -> TicketFilter:
-    """The FilterSet for the table's query string; `.qs` holds the rows, `.errors` any bad parameter."""
-    return TicketFilter(data=data, queryset=Ticket.objects.with_list_relations())
+def ticket_list(*, data, user=None) -> TicketFilter:
+    """The FilterSet for the table's query string; `.qs` holds the rows, `.errors` any bad parameter.
+    `user` is whom ``owner=me`` means (the signed-in user, or an export job's requester)."""
+    return TicketFilter(data=data, queryset=Ticket.objects.with_list_relations(), user=user)
 
 
 def ticket_slas(ticket: Ticket) -> list[TicketSla]:

@@ -49,7 +49,7 @@ change_required = permission_required("toolkit.change_ticket", raise_exception=T
 @require_GET
 @view_required
 def ticket_table(request):
-    filterset = ticket_list(data=request.GET)
+    filterset = ticket_list(data=request.GET, user=request.user)
     paginator = Paginator(filterset.qs, settings.DIAGNOSIS_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     contact_details_viewed(user=request.user, tickets=page.object_list, surface=ViewSurface.TABLE)
@@ -204,17 +204,23 @@ def ticket_link(request, number):
 @require_GET
 @permission_required("toolkit.export_ticket", raise_exception=True)
 def ticket_export(request):
-    filterset = ticket_list(data=request.GET)
-    if not filterset.is_valid():
+    filterset = ticket_list(data=request.GET, user=request.user)
+    problems = [
+        error if name == "__all__" else f"{name}: {error}"
+        for name, errors in filterset.errors.items()
+        for error in errors
+    ]
+    try:
+        columns = exports.export_columns(request.GET)
+    except exports.UnknownLayout:
+        columns = None
+        problems.append(_("layout: “document” (the document's 15 columns) or nothing (the full table)."))
+    if problems:
         return export_refused(
             request,
             heading=_("Export not possible"),
             intro=_("The export uses the same filters as the table, and some of them are not valid:"),
-            problems=[
-                error if name == "__all__" else f"{name}: {error}"
-                for name, errors in filterset.errors.items()
-                for error in errors
-            ],
+            problems=problems,
             back_url=reverse("diagnosis:list"),
             back_label=_("Back to the table"),
         )
@@ -225,7 +231,7 @@ def ticket_export(request):
         response.status_code = 303
         return response
     exported = exports.export_diagnosis_table(
-        filterset=filterset, user=request.user, query_string=request.GET.urlencode()
+        filterset=filterset, user=request.user, query_string=request.GET.urlencode(), columns=columns
     )
     return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
 

@@ -11,3 +11,7 @@ EN_HEADERS = [
     "Description (symptom + impact)", "Error message (if any)", "Type", "Priority", "Preliminary judgement",
     "Owner", "Recorded by", "Recorded at",
 ]  # fmt: skip
+
+# After the document's 15, the export adds where the ticket stands (layout=document leaves them out).
+ZH_STATE_HEADERS = ["阶段", "SLA 状态", "SLA 截止"]
+EN_STATE_HEADERS = ["Stage", "SLA state", "SLA due"]
