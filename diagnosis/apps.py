@@ -8,7 +8,10 @@ class DiagnosisConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals
+        from . import chapter, signals
 
         # The customer picker's search keys follow each customer's name.
         signals.connect()
+
+        # What it offers the apps above it (My work's saved views), in the chapters' registry.
+        chapter.register()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Length
@@ -84,7 +85,10 @@ def clean_filter_query(query_string: str) -> str:
 
 @transaction.atomic
 def saved_filter_save(*, user, name: str, query_string: str) -> SavedFilter:
-    """Create or replace the user's saved filter of that name."""
+    """Create or replace the user's saved filter of that name: anyone who may see the table keeps
+    their own views (the engineer role holds the permission too)."""
+    if not (user.has_perm("toolkit.view_ticket") and user.has_perm("diagnosis.add_savedfilter")):
+        raise PermissionDenied(_("Only people who may see the table keep saved views."))
     saved, _created = SavedFilter.objects.update_or_create(
         user=user, name=name.strip(), defaults={"query_string": clean_filter_query(query_string)}
     )

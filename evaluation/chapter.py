@@ -6,6 +6,7 @@ Its own results columns are annotated by selectors.with_results, which reads the
 from toolkit import chapters
 
 from . import reminders, selectors
+from .mywork import followups_for
 
 
 def _panel(ticket, user) -> chapters.Panel:
@@ -21,6 +22,10 @@ def register() -> None:
             order=5,
             panel=_panel,
             scans=[reminders.follow_up_scan],
-            provides={"verification_of": selectors.verification_of},
+            provides={
+                "verification_of": selectors.verification_of,
+                # My work's section: the user's follow-up visits not yet done.
+                "mywork_followups": followups_for,
+            },
         )
     )

@@ -3,6 +3,7 @@
 from toolkit import chapters
 
 from . import selectors, services
+from .mywork import reviews_for
 from .ticket_text import ticket_text_match
 
 
@@ -25,6 +26,8 @@ def register() -> None:
                 "link_article_chosen_at_intake": services.article_link_chosen_at_intake,
                 # The diagnosis table's q= over the tickets' search documents.
                 "ticket_text_match": ticket_text_match,
+                # My work's section: articles waiting for the user's review.
+                "mywork_reviews": reviews_for,
             },
         )
     )

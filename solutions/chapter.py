@@ -3,6 +3,7 @@
 from toolkit import chapters
 
 from . import selectors
+from .mywork import approvals_for
 
 
 def _panel(ticket, user) -> chapters.Panel:
@@ -18,6 +19,10 @@ def register() -> None:
             order=3,
             panel=_panel,
             results=selectors.with_requirements_delivered,
-            provides={"approved_option": selectors.approved_option},
+            provides={
+                "approved_option": selectors.approved_option,
+                # My work's section: designs waiting for the user's decision.
+                "mywork_approvals": approvals_for,
+            },
         )
     )

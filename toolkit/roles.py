@@ -37,6 +37,10 @@ _ENGINEER = [
     "toolkit.add_customer",
     "toolkit.view_contact",
     "toolkit.add_contact",
+    # Saved views of the table, each person's own (the pages and diagnosis.services filter by user;
+    # no view permission, so a staff engineer's admin does not list everyone's).
+    "diagnosis.add_savedfilter",
+    "diagnosis.delete_savedfilter",
     *_crud("requirements_analysis", "requirementitem", "stakeholder"),
     *_crud("solutions", "solutiondesign", "solutionoption", "criterion", "score", "coverage", "risk"),
     *_crud("tracking", "task", "progressentry"),
@@ -59,7 +63,7 @@ _ENGINEER = [
 ]
 
 # Managers also see contact details and the team's results, import, correct customers and contacts,
-# approve solution designs, void survey links, review knowledge, and keep saved filters.
+# approve solution designs, void survey links, review knowledge, and see saved filters in the admin.
 _MANAGER = [
     *_ENGINEER,
     "toolkit.view_contact_details",

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "evaluation",
     "knowledge",
     "dashboard",
+    "mywork",  # an engineer's home: their tickets by SLA time left, tasks, follow-ups, mentions, approvals
     "jobs",
     "attachments",
     "conversation",  # replies, internal notes and canned replies on the ticket page

@@ -13,6 +13,7 @@ handler400 = "toolkit.db.bad_request"
 
 urlpatterns = [
     path("", include("dashboard.urls")),  # the managers' dashboard, named "home"
+    path("my/", include("mywork.urls")),  # My work: an engineer's home (what "/" shows engineers)
     path("diagnosis/", include("diagnosis.urls")),
     path("requirements/", include("requirements_analysis.urls")),
     path("solutions/", include("solutions.urls")),

@@ -3,6 +3,7 @@
 from toolkit import chapters
 
 from . import reminders, selectors
+from .mywork import tasks_due_for
 
 
 def _panel(ticket, user) -> chapters.Panel:
@@ -17,5 +18,7 @@ def register() -> None:
             panel=_panel,
             results=selectors.with_hours_spent,
             scans=[reminders.overdue_tasks_scan],
+            # My work's section: the user's open tasks by planned end.
+            provides={"mywork_tasks_due": tasks_due_for},
         )
     )

@@ -259,7 +259,8 @@ def test_page_shows_the_numbers_with_links(known, manager_client):
 
 
 def test_engineers_see_the_dashboard_without_the_report_link(known, engineer_client):
-    response = engineer_client.get(HOME)
+    # Their home ("/") is My work (tests/mywork); the dashboard is a menu item away.
+    response = engineer_client.get(reverse("dashboard"))
     assert response.status_code == 200
     assert 'id="reports-link"' not in response.content.decode()
 
@@ -352,7 +353,7 @@ def test_knowledge_reuse_by_month(known):
 
 
 def test_an_empty_desk_shows_empty_charts_not_errors(frozen, engineer_client):
-    response = engineer_client.get(HOME)
+    response = engineer_client.get(reverse("dashboard"))
     assert response.status_code == 200
     board = response.context["board"]
     assert (board.open_total, board.at_risk, board.breached) == (0, 0, 0)

@@ -36,6 +36,7 @@ def _card_positions(html: str) -> list[int]:
 def test_each_chapter_registers_itself_when_the_apps_load():
     assert [chapter.label for chapter in chapters.registered()] == [
         "conversation",
+        "diagnosis",
         "requirements_analysis",
         "solutions",
         "tracking",
