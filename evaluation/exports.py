@@ -1,11 +1,12 @@
 """The evaluation report as Excel (效果评估表): one row per ticket evaluated in a month, with its results
 against the SLA, reopenings, hours, requirements delivered, recurrences and the customer's answer."""
 
-from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jobs.registry import Exporter, no_progress, register_exporter
 from toolkit.excel import Column, ExportedFile, write_table
 from toolkit.models import ExportLog, Ticket
 
@@ -13,6 +14,9 @@ from .selectors import evaluated_in, month_bounds, results_of, verification_of, 
 
 EXPORT_PERMISSION = "toolkit.export_ticket"
 TABLE_TITLE = gettext_lazy("Effect Evaluation Report")
+# Their names in jobs.registry.
+MONTH_EXPORT = "evaluation.month"
+TICKET_EXPORT = "evaluation.ticket"
 
 COLUMNS = [
     Column("number", gettext_lazy("Ticket No."), 18),
@@ -68,47 +72,108 @@ def report_row(ticket: Ticket) -> list:
     ]
 
 
-def _write(*, title: str, tickets, filename: str, user, query_string: str) -> ExportedFile:
-    exported = write_table(
-        title=title,
-        columns=COLUMNS,
-        rows=(report_row(ticket) for ticket in tickets.iterator()),
-        filename=filename,
+def _log(*, user, query_string: str, row_count: int) -> None:
+    ExportLog.objects.create(
+        user=user,
+        table="evaluation",
+        query_string=query_string,
+        row_count=row_count,
+        contact_details_masked=False,  # the report holds no contact data
     )
-    with transaction.atomic():
-        ExportLog.objects.create(
-            user=user,
-            table="evaluation",
-            query_string=query_string,
-            row_count=exported.row_count,
-            contact_details_masked=False,  # the report holds no contact data
-        )
-    return exported
+
+
+def _month_tickets(params):
+    start, end = month_bounds(params["year"], params["month"])
+    return evaluated_in(start, end)
+
+
+def month_count(params) -> int:
+    return _month_tickets(params).count()
+
+
+def month_write(*, params, user, progress=no_progress) -> ExportedFile:
+    year, month = params["year"], params["month"]
+    name = _("evaluation-report")
+    return write_table(
+        title=f"{TABLE_TITLE} {year:04d}-{month:02d}",
+        columns=COLUMNS,
+        rows=progress(report_row(ticket) for ticket in _month_tickets(params).iterator(chunk_size=2000)),
+        filename=f"{name}-{year:04d}{month:02d}-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
+    )
+
+
+def month_log(*, params, user, row_count: int) -> None:
+    _log(user=user, query_string=f"month={params['year']:04d}-{params['month']:02d}", row_count=row_count)
+
+
+def _ticket_tickets(params):
+    return with_results(Ticket.objects.filter(number=params["ticket"])).select_related(
+        "customer", "owner", "verification"
+    )
+
+
+def ticket_count(params) -> int:
+    count = _ticket_tickets(params).count()
+    if not count:
+        raise LookupError(params["ticket"])
+    return count
+
+
+def ticket_write(*, params, user, progress=no_progress) -> ExportedFile:
+    number = params["ticket"]
+    name = _("evaluation-report")
+    return write_table(
+        title=f"{TABLE_TITLE} {number}",
+        columns=COLUMNS,
+        rows=progress(report_row(ticket) for ticket in _ticket_tickets(params)),
+        filename=f"{name}-{number}-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
+    )
+
+
+def ticket_log(*, params, user, row_count: int) -> None:
+    _log(user=user, query_string=f"ticket={params['ticket']}", row_count=row_count)
 
 
 def export_month(*, year: int, month: int, user) -> ExportedFile:
-    start, end = month_bounds(year, month)
-    name = _("evaluation-report")
-    return _write(
-        title=f"{TABLE_TITLE} {year:04d}-{month:02d}",
-        tickets=evaluated_in(start, end),
-        filename=f"{name}-{year:04d}{month:02d}-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
-        user=user,
-        query_string=f"month={year:04d}-{month:02d}",
-    )
+    """The month's report written and logged now, whatever its size."""
+    params = {"year": year, "month": month}
+    exported = month_write(params=params, user=user)
+    month_log(params=params, user=user, row_count=exported.row_count)
+    return exported
 
 
 def export_ticket(*, number: str, user) -> ExportedFile:
-    tickets = with_results(Ticket.objects.filter(number=number)).select_related(
-        "customer", "owner", "verification"
-    )
-    if not tickets.exists():
+    params = {"ticket": number}
+    if not _ticket_tickets(params).exists():
         raise Ticket.DoesNotExist
-    name = _("evaluation-report")
-    return _write(
-        title=f"{TABLE_TITLE} {number}",
-        tickets=tickets,
-        filename=f"{name}-{number}-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
-        user=user,
-        query_string=f"ticket={number}",
+    exported = ticket_write(params=params, user=user)
+    ticket_log(params=params, user=user, row_count=exported.row_count)
+    return exported
+
+
+def register() -> None:
+    """Both exports, for the request or a background job above EXPORT_INLINE_MAX_ROWS (jobs.exports)."""
+    register_exporter(
+        MONTH_EXPORT,
+        Exporter(
+            label=TABLE_TITLE,
+            count=month_count,
+            write=month_write,
+            log=month_log,
+            back_url=lambda params: reverse("evaluation_reports:index"),
+        ),
     )
+    register_exporter(
+        TICKET_EXPORT,
+        Exporter(
+            label=TABLE_TITLE,
+            count=ticket_count,
+            write=ticket_write,
+            log=ticket_log,
+            back_url=lambda params: reverse("evaluation:page", args=[params["ticket"]]),
+        ),
+    )
+
+
+# Found by the jobs app when it starts (autodiscover_modules("exports") in jobs/apps.py).
+register()

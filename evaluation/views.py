@@ -5,7 +5,6 @@ import re
 
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from jobs.http import export_response
 from toolkit.models import Ticket
 from toolkit.pages import RowViews, TicketPage, export_refused
 
@@ -350,16 +350,12 @@ def report_export(request):
             heading=_("The month is not valid"),
             problems=[_("Give the month as YYYY-MM, e.g. 2026-03.")],
         )
-    exported = exports.export_month(year=month[0], month=month[1], user=request.user)
-    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
+    # The file now, or 303 to a background job's page above EXPORT_INLINE_MAX_ROWS tickets.
+    return export_response(request, name=exports.MONTH_EXPORT, params={"year": month[0], "month": month[1]})
 
 
 @require_GET
 @view_required
 @permission_required(exports.EXPORT_PERMISSION, raise_exception=True)
 def ticket_export(request, number):
-    try:
-        exported = exports.export_ticket(number=number, user=request.user)
-    except Ticket.DoesNotExist:
-        raise Http404 from None
-    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
+    return export_response(request, name=exports.TICKET_EXPORT, params={"ticket": number})

@@ -14,6 +14,12 @@ from django.utils.translation import gettext_lazy as _
 class JobKind(models.TextChoices):
     TICKET_IMPORT = "ticket_import", _("Ticket import")
     TICKET_EXPORT = "ticket_export", _("Ticket export")
+    # Any other app's export, registered in jobs.registry; options["exporter"] names it.
+    EXPORT = "export", _("Export")
+
+    @classmethod
+    def exports(cls):
+        return [cls.TICKET_EXPORT, cls.EXPORT]
 
 
 class JobState(models.TextChoices):
@@ -66,6 +72,22 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in JobState.finished()
+
+    @property
+    def is_export(self) -> bool:
+        return self.kind in JobKind.exports()
+
+    @property
+    def title(self) -> str:
+        """The export's own name when an app registered it (in the reader's language), else the kind."""
+        if self.kind == JobKind.EXPORT:
+            from .registry import exporter
+
+            try:
+                return str(exporter(self.options.get("exporter", "")).label)
+            except LookupError:
+                pass
+        return str(self.get_kind_display())
 
     @property
     def percent(self) -> int:

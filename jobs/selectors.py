@@ -17,6 +17,6 @@ def job_for_user(*, user, pk: int, kind: str) -> Job | None:
     return jobs.first()
 
 
-def job_of_requester(*, user, pk: int, kind: str) -> Job | None:
+def job_of_requester(*, user, pk: int, kinds: list[str]) -> Job | None:
     """The job only if `user` asked for it (an export's file is the requester's alone, admins included)."""
-    return Job.objects.filter(pk=pk, kind=kind, requester_id=user.pk).first()
+    return Job.objects.filter(pk=pk, kind__in=kinds, requester_id=user.pk).first()

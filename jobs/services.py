@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 RUNNERS: dict[str, str] = {
     JobKind.TICKET_IMPORT: "diagnosis.imports.import_job_run",
     JobKind.TICKET_EXPORT: "diagnosis.exports.export_job_run",
+    JobKind.EXPORT: "jobs.exports.export_job_run",  # any app's export, by its registered name
 }
 # What removes a kind's partial effects when it is given up (kinds whose effects span transactions).
 UNDO: dict[str, str] = {

@@ -13,6 +13,7 @@ from .selectors import job_for_user, job_of_requester
 REPORT_TEMPLATES = {
     JobKind.TICKET_IMPORT: "diagnosis/_import_report.html",
     JobKind.TICKET_EXPORT: "jobs/_export_report.html",
+    JobKind.EXPORT: "jobs/_export_report.html",
 }
 
 
@@ -31,7 +32,7 @@ def import_detail(request, pk):
 @never_cache
 @require_GET
 def export_detail(request, pk):
-    job = job_of_requester(user=request.user, pk=pk, kind=JobKind.TICKET_EXPORT)
+    job = job_of_requester(user=request.user, pk=pk, kinds=JobKind.exports())
     if job is None:
         raise Http404
     context = {"job": job, "report_template": REPORT_TEMPLATES[job.kind]}
@@ -42,7 +43,7 @@ def export_detail(request, pk):
 @never_cache
 @require_GET
 def export_download(request, pk):
-    job = job_of_requester(user=request.user, pk=pk, kind=JobKind.TICKET_EXPORT)
+    job = job_of_requester(user=request.user, pk=pk, kinds=JobKind.exports())
     if job is None or not job.result or not default_storage.exists(job.result.name):
         raise Http404
     filename = job.report.get("filename") or "export.xlsx"

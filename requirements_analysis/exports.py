@@ -4,11 +4,12 @@ The seed document breaks off before chapter 2's table, so the headers use the ch
 (显性需求/隐性需求/约束条件, 表面需求, 本质诉求, 访谈/问卷/现场调研).
 """
 
-from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jobs.registry import Exporter, no_progress, register_exporter
 from toolkit.excel import Column, ExportedFile, write_table
 from toolkit.models import ExportLog, Ticket
 
@@ -17,6 +18,8 @@ from .selectors import consensus_of, ranked_items
 
 EXPORT_PERMISSION = "toolkit.export_ticket"
 TABLE_TITLE = gettext_lazy("Requirement Analysis Table")
+# Its name in jobs.registry.
+TABLE_EXPORT = "requirements_analysis.table"
 
 COLUMNS = [
     Column("rank", gettext_lazy("Rank"), 6, "number"),
@@ -51,13 +54,13 @@ def constraint_display(item) -> str:
     return ""
 
 
-def requirement_rows(ticket: Ticket):
+def requirement_rows(ticket: Ticket, items=None):
     labels = {
         "kind": _labels(RequirementKind),
         "method": _labels(CollectionMethod),
         "moscow": _labels(MoSCoW),
     }
-    for rank, item in enumerate(ranked_items(ticket), start=1):
+    for rank, item in enumerate(ranked_items(ticket) if items is None else items, start=1):
         yield [
             rank,
             item.summary,
@@ -76,8 +79,20 @@ def requirement_rows(ticket: Ticket):
         ]
 
 
-def export_requirement_table(*, ticket: Ticket, user) -> ExportedFile:
-    """Write the ticket's ranked requirement list and log the export (who, when, which ticket, rows)."""
+def _ticket(params) -> Ticket:
+    ticket = Ticket.objects.filter(number=params["ticket"]).first()
+    if ticket is None:
+        raise LookupError(params["ticket"])
+    return ticket
+
+
+def table_count(params) -> int:
+    return ranked_items(_ticket(params)).count()
+
+
+def table_write(*, params, user, progress=no_progress) -> ExportedFile:
+    """The ticket's ranked requirement list (no log: see table_log)."""
+    ticket = _ticket(params)
     consensus = consensus_of(ticket)
     state = _("confirmed") if consensus.is_confirmed else _("not yet confirmed")
     title = _("%(table)s %(number)s (%(state)s)") % {
@@ -87,14 +102,43 @@ def export_requirement_table(*, ticket: Ticket, user) -> ExportedFile:
     }
     name = _("requirement-analysis")
     filename = f"{name}-{ticket.number}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    exported = write_table(title=title, columns=COLUMNS, rows=requirement_rows(ticket), filename=filename)
-    with transaction.atomic():
-        ExportLog.objects.create(
-            user=user,
-            table="requirements",
-            query_string=f"ticket={ticket.number}",
-            row_count=exported.row_count,
-            # No customer contact details in this table.
-            contact_details_masked=False,
-        )
+    rows = requirement_rows(ticket, ranked_items(ticket).iterator(chunk_size=2000))
+    return write_table(title=title, columns=COLUMNS, rows=progress(rows), filename=filename)
+
+
+def table_log(*, params, user, row_count: int) -> None:
+    """Who, when, which ticket, how many rows."""
+    ExportLog.objects.create(
+        user=user,
+        table="requirements",
+        query_string=f"ticket={params['ticket']}",
+        row_count=row_count,
+        # No customer contact details in this table.
+        contact_details_masked=False,
+    )
+
+
+def export_requirement_table(*, ticket: Ticket, user) -> ExportedFile:
+    """Write the ticket's ranked requirement list and log the export, now, whatever its size."""
+    params = {"ticket": ticket.number}
+    exported = table_write(params=params, user=user)
+    table_log(params=params, user=user, row_count=exported.row_count)
     return exported
+
+
+def register() -> None:
+    """The export, for the request or a background job above EXPORT_INLINE_MAX_ROWS (jobs.exports)."""
+    register_exporter(
+        TABLE_EXPORT,
+        Exporter(
+            label=TABLE_TITLE,
+            count=table_count,
+            write=table_write,
+            log=table_log,
+            back_url=lambda params: reverse("requirements_analysis:analysis", args=[params["ticket"]]),
+        ),
+    )
+
+
+# Found by the jobs app when it starts (autodiscover_modules("exports") in jobs/apps.py).
+register()

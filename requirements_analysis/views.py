@@ -3,12 +3,12 @@ or redirects back to the page without JavaScript."""
 
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jobs.http import export_response
 from toolkit.models import Ticket
 from toolkit.pages import RowViews, TicketPage
 
@@ -187,5 +187,5 @@ def stakeholder_respond(request, number, pk):
 @permission_required(exports.EXPORT_PERMISSION, raise_exception=True)
 def analysis_export(request, number):
     ticket = _ticket(number)
-    exported = exports.export_requirement_table(ticket=ticket, user=request.user)
-    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
+    # The file now, or 303 to a background job's page above EXPORT_INLINE_MAX_ROWS items.
+    return export_response(request, name=exports.TABLE_EXPORT, params={"ticket": ticket.number})

@@ -4,12 +4,13 @@ or redirects back to the page without JavaScript."""
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jobs.http import export_response
 from toolkit.models import Ticket
 from toolkit.pages import RowViews, TicketPage
 
@@ -370,5 +371,5 @@ def design_decide(request, number):
 @view_required
 @permission_required(exports.EXPORT_PERMISSION, raise_exception=True)
 def design_export(request, number):
-    exported = exports.export_comparison(ticket=_ticket(number), user=request.user)
-    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
+    # The file now, or 303 to a background job's page above EXPORT_INLINE_MAX_ROWS options.
+    return export_response(request, name=exports.COMPARISON_EXPORT, params={"ticket": _ticket(number).number})

@@ -7,23 +7,27 @@
 Variance is as of the end of the reported week, or today if the week is not over.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jobs.registry import Exporter, no_progress, register_exporter
 from toolkit.excel import Column, ExportedFile, write_table
 from toolkit.models import ExportLog, Ticket
 
-from .models import TaskKind, TaskStatus
+from .models import Task, TaskKind, TaskStatus
 from .selectors import ticket_tasks_for_export, week_label, weekly_tasks
 from .variance import task_variance
 
 EXPORT_PERMISSION = "toolkit.export_ticket"
 WEEKLY_TITLE = gettext_lazy("Weekly Implementation Progress Report")
 PLAN_TITLE = gettext_lazy("Implementation Plan")
+# Their names in jobs.registry.
+WEEKLY_EXPORT = "tracking.weekly"
+PLAN_EXPORT = "tracking.plan"
 
 
 def columns(*, log_header) -> list[Column]:
@@ -87,19 +91,29 @@ def task_rows(tasks, *, as_of: date):
 
 
 def _log(*, user, table: str, query_string: str, row_count: int) -> None:
-    with transaction.atomic():
-        ExportLog.objects.create(
-            user=user,
-            table=table,
-            query_string=query_string,
-            row_count=row_count,
-            # No customer contact details in these tables.
-            contact_details_masked=False,
-        )
+    ExportLog.objects.create(
+        user=user,
+        table=table,
+        query_string=query_string,
+        row_count=row_count,
+        # No customer contact details in these tables.
+        contact_details_masked=False,
+    )
 
 
-def export_weekly_report(*, monday: date, sunday: date, user) -> ExportedFile:
-    """The weekly report of the ISO week starting ``monday``; logged as table tracking_weekly."""
+def _week(params) -> tuple[date, date]:
+    monday = date.fromisoformat(params["monday"])
+    return monday, monday + timedelta(days=6)
+
+
+def weekly_count(params) -> int:
+    monday, sunday = _week(params)
+    return weekly_tasks(monday=monday, sunday=sunday).count()
+
+
+def weekly_write(*, params, user, progress=no_progress) -> ExportedFile:
+    """The weekly report of the ISO week starting ``params["monday"]`` (no log: see weekly_log)."""
+    monday, sunday = _week(params)
     week = week_label(monday)
     title = _("%(table)s %(week)s (%(monday)s – %(sunday)s)") % {
         "table": WEEKLY_TITLE,
@@ -108,21 +122,95 @@ def export_weekly_report(*, monday: date, sunday: date, user) -> ExportedFile:
         "sunday": sunday.isoformat(),
     }
     filename = f"{_('weekly-implementation-report')}-{week}.xlsx"
-    rows = task_rows(weekly_tasks(monday=monday, sunday=sunday), as_of=min(timezone.localdate(), sunday))
-    exported = write_table(
-        title=title, columns=columns(log_header=gettext_lazy("Log this week")), rows=rows, filename=filename
+    # In chunks, each with its week's log entries (a prefetch per chunk): memory stays flat.
+    tasks = weekly_tasks(monday=monday, sunday=sunday).iterator(chunk_size=2000)
+    rows = task_rows(tasks, as_of=min(timezone.localdate(), sunday))
+    return write_table(
+        title=title,
+        columns=columns(log_header=gettext_lazy("Log this week")),
+        rows=progress(rows),
+        filename=filename,
     )
-    _log(user=user, table="tracking_weekly", query_string=f"week={week}", row_count=exported.row_count)
+
+
+def weekly_log(*, params, user, row_count: int) -> None:
+    _log(
+        user=user,
+        table="tracking_weekly",
+        query_string=f"week={week_label(_week(params)[0])}",
+        row_count=row_count,
+    )
+
+
+def _ticket(params) -> Ticket:
+    ticket = Ticket.objects.filter(number=params["ticket"]).first()
+    if ticket is None:
+        raise LookupError(params["ticket"])
+    return ticket
+
+
+def plan_count(params) -> int:
+    return Task.objects.filter(ticket=_ticket(params)).count()
+
+
+def plan_write(*, params, user, progress=no_progress) -> ExportedFile:
+    """One ticket's plan and its whole progress log (no log: see plan_log)."""
+    ticket = _ticket(params)
+    title = _("%(table)s %(number)s") % {"table": PLAN_TITLE, "number": ticket.number}
+    filename = f"{_('implementation-plan')}-{ticket.number}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+    tasks = ticket_tasks_for_export(ticket).iterator(chunk_size=2000)
+    rows = task_rows(tasks, as_of=timezone.localdate())
+    return write_table(
+        title=title,
+        columns=columns(log_header=gettext_lazy("Progress log")),
+        rows=progress(rows),
+        filename=filename,
+    )
+
+
+def plan_log(*, params, user, row_count: int) -> None:
+    _log(user=user, table="tracking", query_string=f"ticket={params['ticket']}", row_count=row_count)
+
+
+def export_weekly_report(*, monday: date, sunday: date, user) -> ExportedFile:
+    """The weekly report written and logged now, whatever its size (logged as table tracking_weekly)."""
+    params = {"monday": monday.isoformat()}
+    exported = weekly_write(params=params, user=user)
+    weekly_log(params=params, user=user, row_count=exported.row_count)
     return exported
 
 
 def export_ticket_plan(*, ticket: Ticket, user) -> ExportedFile:
-    """One ticket's plan and its whole progress log; logged as table tracking."""
-    title = _("%(table)s %(number)s") % {"table": PLAN_TITLE, "number": ticket.number}
-    filename = f"{_('implementation-plan')}-{ticket.number}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    rows = task_rows(ticket_tasks_for_export(ticket), as_of=timezone.localdate())
-    exported = write_table(
-        title=title, columns=columns(log_header=gettext_lazy("Progress log")), rows=rows, filename=filename
-    )
-    _log(user=user, table="tracking", query_string=f"ticket={ticket.number}", row_count=exported.row_count)
+    """One ticket's plan written and logged now (logged as table tracking)."""
+    params = {"ticket": ticket.number}
+    exported = plan_write(params=params, user=user)
+    plan_log(params=params, user=user, row_count=exported.row_count)
     return exported
+
+
+def register() -> None:
+    """Both exports, for the request or a background job above EXPORT_INLINE_MAX_ROWS (jobs.exports)."""
+    register_exporter(
+        WEEKLY_EXPORT,
+        Exporter(
+            label=WEEKLY_TITLE,
+            count=weekly_count,
+            write=weekly_write,
+            log=weekly_log,
+            back_url=lambda params: reverse("tracking:overview"),
+        ),
+    )
+    register_exporter(
+        PLAN_EXPORT,
+        Exporter(
+            label=PLAN_TITLE,
+            count=plan_count,
+            write=plan_write,
+            log=plan_log,
+            back_url=lambda params: reverse("tracking:plan", args=[params["ticket"]]),
+        ),
+    )
+
+
+# Found by the jobs app when it starts (autodiscover_modules("exports") in jobs/apps.py).
+register()

@@ -4,7 +4,6 @@ or redirects back to the page without JavaScript (see toolkit.pages)."""
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from attachments.selectors import attachments_for
 from attachments.services import attachments_add
+from jobs.http import export_response
 from toolkit.models import Ticket
 from toolkit.pages import RowViews, TicketPage, export_refused
 
@@ -170,8 +170,8 @@ def plan_complete(request, number):
 @permission_required(exports.EXPORT_PERMISSION, raise_exception=True)
 def plan_export(request, number):
     ticket = _ticket(number)
-    exported = exports.export_ticket_plan(ticket=ticket, user=request.user)
-    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
+    # The file now, or 303 to a background job's page when the plan has more than EXPORT_INLINE_MAX_ROWS.
+    return export_response(request, name=exports.PLAN_EXPORT, params={"ticket": ticket.number})
 
 
 @require_GET
@@ -191,8 +191,7 @@ def weekly_export(request):
             back_url=reverse("tracking:overview"),
             back_label=_("Implementation tracking"),
         )
-    exported = exports.export_weekly_report(monday=monday, sunday=sunday, user=request.user)
-    return FileResponse(exported.file, as_attachment=True, filename=exported.filename)
+    return export_response(request, name=exports.WEEKLY_EXPORT, params={"monday": monday.isoformat()})
 
 
 @require_GET
