@@ -111,6 +111,10 @@ def oidc_enabled() -> bool:
     return bool(getattr(settings, "OIDC_RP_CLIENT_ID", ""))
 
 
+def oidc_provider_name() -> str:
+    return getattr(settings, "OIDC_PROVIDER_NAME", "") or "OpenID Connect"
+
+
 def oidc_discovery(issuer: str) -> dict:
     """The provider's /.well-known/openid-configuration, fetched once an hour (a 5 s deadline)."""
     now = time.monotonic()
@@ -133,14 +137,12 @@ def oidc_setting(name: str, *default):
     """An OIDC_* setting (mozilla-django-oidc's get_settings); the provider's endpoints come from its
     discovery document (OIDC_ISSUER) unless set one by one."""
     value = getattr(settings, name, None)
-    if value:
-        return value
-    if name in OIDC_ENDPOINTS and getattr(settings, "OIDC_ISSUER", ""):
+    if name in OIDC_ENDPOINTS and not value and getattr(settings, "OIDC_ISSUER", ""):
         return oidc_discovery(settings.OIDC_ISSUER)[OIDC_ENDPOINTS[name]]
+    if value is not None and value != "":
+        return value
     if default:
         return default[0]
-    if value is not None:
-        return value
     raise ImproperlyConfigured(f"Setting {name} not found")
 
 

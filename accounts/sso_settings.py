@@ -47,6 +47,7 @@ def sso_settings(env, backends: list[str]) -> dict[str, Any]:
         "OIDC_RP_SCOPES": env.str("OIDC_SCOPES", default="openid email profile"),
         "OIDC_CREATE_USER": True,
         "OIDC_USE_NONCE": True,
+        "OIDC_USE_PKCE": True,
         "OIDC_TIMEOUT": env.float("OIDC_TIMEOUT_SECONDS", default=5.0),
         "OIDC_STORE_ID_TOKEN": False,
         # Endpoints set one by one win over discovery (a provider without a discovery document).

@@ -3,11 +3,14 @@ login and password reset here replace Django's; the rest of Django's account pag
 
 from django.urls import path
 
-from . import views
+from . import sso_views, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/code/", views.login_code, name="login_code"),
+    # OpenID Connect sign-in (accounts/sso.py); 404 while OIDC is not configured.
+    path("oidc/start/", sso_views.oidc_start, name="oidc_authentication_init"),
+    path("oidc/callback/", sso_views.oidc_callback, name="oidc_authentication_callback"),
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("security/", views.security, name="account_security"),
     path("security/language/", views.security_language, name="account_security_language"),

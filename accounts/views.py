@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from . import ratelimit, selectors, services, sessions
+from . import ratelimit, selectors, services, sessions, sso
 from .forms import CodeForm, LanguageForm, RecipientLanguagePasswordResetForm
 
 TOO_MANY_REQUESTS = 429
@@ -32,6 +32,12 @@ def locked_out(request, original_response=None, credentials=None):
 
 class LoginView(auth_views.LoginView):
     """Step one, the password. A user with two-factor sign-in is not logged in yet: the code comes next."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Single sign-on offered beside the password form (accounts/sso.py).
+        context["oidc_provider_name"] = sso.oidc_provider_name() if sso.oidc_enabled() else ""
+        return context
 
     def form_valid(self, form):
         user = form.get_user()

@@ -21,6 +21,9 @@ PUBLIC = {
     "notifications_unread",  # answers "stop polling" to anonymous users, nothing else
     "login",
     "login_code",  # the second step of a login (sends anyone without a password step back to login)
+    # OpenID Connect sign-in: off to the identity provider and back (404 while OIDC is not configured).
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
     # A signed-in person's own account and own notifications, whatever their role.
     "password_change",
     "password_change_done",

@@ -1,0 +1,47 @@
+"""OpenID Connect sign-in pages: mozilla-django-oidc's two views, answering 404 while OIDC is off, with
+the provider's endpoints from discovery and a failed sign-in sent back to our login page with a message."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
+
+from . import sso
+
+
+class _Start(OIDCAuthenticationRequestView):
+    @staticmethod
+    def get_settings(attr, *args):
+        return sso.oidc_setting(attr, *args)
+
+
+class _Callback(OIDCAuthenticationCallbackView):
+    @staticmethod
+    def get_settings(attr, *args):
+        return sso.oidc_setting(attr, *args)
+
+    def login_failure(self):
+        messages.error(
+            self.request,
+            _("Signing in with %(provider)s did not work, or your account there has no role here.")
+            % {"provider": sso.oidc_provider_name()},
+        )
+        return redirect("login")
+
+
+def _enabled_only(view):
+    @login_not_required
+    @never_cache
+    def wrapped(request, *args, **kwargs):
+        if not sso.oidc_enabled():
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+oidc_start = _enabled_only(_Start.as_view())
+oidc_callback = _enabled_only(_Callback.as_view())
