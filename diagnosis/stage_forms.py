@@ -26,7 +26,7 @@ class StageMoveForm(forms.Form):
 
 class DuplicateForm(forms.Form):
     duplicate_of = forms.CharField(label=_("Duplicate of (ticket no.)"), max_length=32)
-    reason = forms.CharField(label=_("Note"), max_length=300, required=False)
+    reason = forms.CharField(label=_("Why it is a duplicate"), max_length=300, required=False)
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)

@@ -106,7 +106,8 @@ def stage_actions(ticket: Ticket, user) -> StageActions:
     if not allowed:
         return actions
     steps = [step for step in NEXT_STEPS.get(ticket.stage, []) if step.to_stage in allowed]
-    if ticket.stage == Stage.DESIGN and steps and _provided("approved_option", ticket) is None:
+    waiting_for_approval = ticket.stage == Stage.DESIGN and _provided("approved_option", ticket) is None
+    if waiting_for_approval and steps:
         # Implementation starts from the approved option (the approval moves the ticket itself).
         steps = []
         actions.waiting = _("Implementation starts when the chosen option is approved.")
@@ -138,6 +139,7 @@ def stage_actions(ticket: Ticket, user) -> StageActions:
         and stage not in offered
         and not core.is_backward(ticket.stage, stage)
         and (stage != Stage.CLOSED or verified)
+        and not (stage == Stage.IMPLEMENTATION and waiting_for_approval)
     ]
     actions.can_cancel_as_duplicate = Stage.CANCELLED in allowed
     return actions

@@ -3,7 +3,6 @@ problem scenario's two scored options, risk and rollback plan, written by the ti
 design, the manager approves option A."""
 
 from toolkit.choices import Stage
-from toolkit.services import ticket_change_stage
 
 from . import services
 from .models import CoverageLevel, Level, SolutionDesign
@@ -75,14 +74,6 @@ def seed(*, tickets, users, now, scenarios=None) -> list:
         services.option_choose(ticket=ticket, option=options[0], by=designer)
         if ticket.stage in APPROVED_STAGES:
             services.design_submit(ticket=ticket, by=designer)
+            # A ticket already in evaluation stays there (an approval only moves a ticket forward).
             services.design_approve(ticket=ticket, by=manager, comment="同意按方案A实施")
-            if ticket.stage == Stage.EVALUATION:
-                # Approval moved it to implementation; the demo ticket had already got further.
-                ticket_change_stage(
-                    ticket=ticket,
-                    to_stage=Stage.EVALUATION,
-                    reason="实施完成",
-                    by=designer,
-                    chapter_step=True,
-                )
     return designed

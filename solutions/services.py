@@ -29,7 +29,7 @@ from toolkit import events, signals
 from toolkit.choices import EventKind, Stage
 from toolkit.history import delete_with_history, save_with_history
 from toolkit.models import Ticket, User
-from toolkit.services import ticket_change_stage
+from toolkit.services import is_backward, ticket_change_stage
 
 from .models import (
     DEFAULT_CRITERIA,
@@ -431,7 +431,8 @@ def design_approve(*, ticket: Ticket, by, comment: str = "") -> SolutionDesign:
     save_with_history(design, by=by, reason="approved")
     _tell_authors(design, by=by)
     ticket = Ticket.objects.get(pk=ticket.pk)
-    if ticket.stage != Stage.IMPLEMENTATION:
+    # Forward only: a ticket already past implementation (evaluation) is not sent back by an approval.
+    if ticket.stage != Stage.IMPLEMENTATION and not is_backward(ticket.stage, Stage.IMPLEMENTATION):
         with translation.override(settings.LANGUAGE_CODE):
             reason = _("Solution approved: %(comment)s") % {
                 "comment": comment or cast(SolutionOption, design.chosen_option).display_label

@@ -63,6 +63,7 @@ def test_design_waits_for_the_approval_before_implementation(client, owner):
     assert _primary(card) is None
     assert 'id="stage-waiting"' in card
     assert reverse("solutions:design", args=[ticket.number]) in card
+    assert 'value="implementation"' not in card  # not by another way either
 
 
 def test_evaluation_closes_only_once_the_resolution_is_verified(client, owner):
