@@ -19,12 +19,14 @@ Each attempt is signed anew: ``X-Toolkit-Signature: t=<unix time>,v1=<hex HMAC-S
 so a receiver can refuse stale timestamps (replays) as well as forged bodies.
 """
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import time
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -120,9 +122,41 @@ def _body(*, event: str, delivery_id, occurred_at, ticket: dict | None, data: di
     return json.dumps(document, ensure_ascii=False, sort_keys=True)
 
 
+ENDPOINTS_CACHE_KEY = "hooks:active-endpoints"
+ENDPOINTS_CACHE_SECONDS = 60
+
+
+def _active_subscriptions() -> list[tuple[int, list[str]]]:
+    """(pk, events) of the active endpoints, remembered a minute in the cache (cleared when an endpoint
+    is saved or deleted), so a ticket change costs no query when nobody listens; a cache that fails
+    is passed by."""
+    try:
+        known = cache.get(ENDPOINTS_CACHE_KEY)
+    except Exception:  # the cache (Redis) is down: ask the database
+        known = None
+    if known is not None:
+        return known
+    known = [
+        (pk, list(events))
+        for pk, events in WebhookEndpoint.objects.filter(active=True).values_list("pk", "events")
+    ]
+    with contextlib.suppress(Exception):
+        cache.set(ENDPOINTS_CACHE_KEY, known, ENDPOINTS_CACHE_SECONDS)
+    return known
+
+
+def endpoints_changed(**kwargs) -> None:
+    """post_save / post_delete of WebhookEndpoint (connected in apps.py)."""
+    with contextlib.suppress(Exception):
+        cache.delete(ENDPOINTS_CACHE_KEY)
+
+
 def subscribed_endpoints(event: str) -> list[WebhookEndpoint]:
     """Active endpoints that asked for this event (few rows; the list is matched here, on any database)."""
-    return [endpoint for endpoint in WebhookEndpoint.objects.filter(active=True) if event in endpoint.events]
+    wanted = [pk for pk, events in _active_subscriptions() if event in events]
+    if not wanted:
+        return []
+    return list(WebhookEndpoint.objects.filter(pk__in=wanted, active=True).order_by("pk"))
 
 
 def record_ticket_event(sender=None, *, event: str, ticket, data: dict, **kwargs) -> list[int]:

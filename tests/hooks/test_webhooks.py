@@ -292,3 +292,23 @@ def test_the_admin_manages_endpoints_and_sees_the_delivery_log(admin_client_role
 
 def test_engineers_cannot_open_the_webhook_admin(engineer_client):
     assert engineer_client.get(reverse("admin:hooks_webhookendpoint_changelist")).status_code in (302, 403)
+
+
+def test_a_ticket_change_asks_the_database_for_endpoints_only_when_the_cache_does_not_know(owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    endpoint = _endpoint("https://8.8.8.8/created", events=["ticket.created"])
+    ticket = _ticket(owner)  # reads the endpoints once, and remembers them
+    with CaptureQueriesContext(connection) as queries:
+        core.ticket_update(ticket=ticket, by=owner, preliminary_judgement="网络问题")
+    assert not [q for q in queries if "hooks_webhookendpoint" in q["sql"]]
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1  # ticket.created only
+    # A new subscription is seen at once (saving an endpoint clears what the cache knew).
+    endpoint.events = ["ticket.created", "ticket.updated"]
+    endpoint.save()
+    core.ticket_update(ticket=ticket, by=owner, preliminary_judgement="网络问题已排除")
+    assert list(WebhookDelivery.objects.order_by("pk").values_list("event", flat=True)) == [
+        "ticket.created",
+        "ticket.updated",
+    ]
