@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Header, NinjaAPI, Query, Router, Swagger
+from ninja import File, Header, NinjaAPI, Query, Router, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
@@ -53,6 +53,9 @@ class BearerToken(HttpBearer):
             "api", "token", str(api_token.pk), limit=services.rate_limit_per_minute(), window=60
         ):
             raise RateLimited()
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not api_token.can_write:
+            # Before the body is read: a read token never learns more from a write than "no".
+            raise PermissionDenied(_("This token may only read; make a token with the write scope."))
         request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
         return api_token
@@ -291,14 +294,14 @@ def ticket_create(
     if not idempotency_key.strip():
         with transaction.atomic():
             status, body = make()
-        return status, body
+        return Status(status, body)
     try:
         status, body, _replayed = services.idempotent(
             user=request.user, key=idempotency_key, path=request.path, make=make
         )
     except services.IdempotencyConflict:
         raise _Invalid({"Idempotency-Key": [_("This key was used for another request.")]}) from None
-    return status, body
+    return Status(status, body)
 
 
 def _json(data: dict) -> dict:
@@ -418,7 +421,7 @@ def note_add(request, number: str, payload: schemas.MessageIn):
     message = conversation.note_add(
         ticket=ticket, body=payload.body, by=request.user, channel=MessageChannel.API
     )
-    return 201, _message_data(message, request.user, ticket)
+    return Status(201, _message_data(message, request.user, ticket))
 
 
 @tickets.post(
@@ -433,7 +436,7 @@ def reply_send(request, number: str, payload: schemas.MessageIn):
     message = conversation.reply_send(
         ticket=ticket, body=payload.body, by=request.user, channel=MessageChannel.API
     )
-    return 201, _message_data(message, request.user, ticket)
+    return Status(201, _message_data(message, request.user, ticket))
 
 
 def _attachment_data(attachment) -> dict:
@@ -474,11 +477,14 @@ def attachment_list(request, number: str):
 )
 @writes
 def attachment_add(request, number: str, files: File[list[UploadedFile]]):
+    from attachments import access
     from attachments.services import attachments_add
 
     ticket = _ticket(number)
+    if not access.can_attach(request.user, ticket=ticket):
+        raise PermissionDenied(_("You may not attach files here."))
     created = attachments_add(ticket=ticket, files=files, by=request.user)
-    return 201, [_attachment_data(a) for a in created]
+    return Status(201, [_attachment_data(a) for a in created])
 
 
 @attachments_router.get(

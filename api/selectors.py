@@ -59,7 +59,9 @@ def _sort_keys(sort: str) -> list[_Key]:
     keys = []
     for term in SORTS[sort]:
         if isinstance(term, OrderBy):
-            keys.append(_Key(term.expression.name, term.descending, True))
+            expression = term.expression
+            assert isinstance(expression, F)  # the table's nullable sorts order by a column
+            keys.append(_Key(expression.name, term.descending, True))  # type: ignore[attr-defined]
         else:
             keys.append(_Key(term.lstrip("-"), term.startswith("-"), False))
     if keys[-1].path != "id" and keys[-1].path != "number":
@@ -90,13 +92,34 @@ def _encode(value) -> Any:
     return value
 
 
+def _field(path: str) -> models.Field:
+    model: Any = Ticket
+    parts = path.split("__")
+    for part in parts[:-1]:
+        model = model._meta.get_field(part).related_model
+    return model._meta.get_field(parts[-1])
+
+
 def _decode(value, path: str):
-    if isinstance(value, dict):
+    """A cursor value back to its column's type; anything else is a cursor we did not write."""
+    field = _field(path)
+    if value is None:
+        if not field.null:
+            raise BadCursor
+        return None
+    if isinstance(field, models.DateTimeField):
         try:
-            return datetime.fromisoformat(value["t"])
+            parsed = datetime.fromisoformat(value["t"])
         except (KeyError, TypeError, ValueError) as error:
             raise BadCursor from error
-    if value is not None and not isinstance(value, (str, int)):
+        if parsed.tzinfo is None:
+            raise BadCursor
+        return parsed
+    if isinstance(field, (models.AutoField, models.BigAutoField, models.IntegerField)):
+        if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62:
+            raise BadCursor
+        return value
+    if not isinstance(value, str) or "\x00" in value:
         raise BadCursor
     return value
 

@@ -22,6 +22,14 @@ def _language_from_header(view):
         language = translation.get_language_from_request(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+        if request.content_type == "application/json" and (
+            b"\\u0000" in request.body or b"\x00" in request.body
+        ):
+            # NulByteGuardMiddleware reads form fields only; PostgreSQL cannot store or compare a NUL.
+            return JsonResponse(
+                {"detail": _("The request contains a NUL character, which is never valid."), "errors": {}},
+                status=400,
+            )
         return view(request, *args, **kwargs)
 
     # Token-authenticated: the login middleware's redirect is not for API clients (401 instead).
