@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "teams",  # teams, routing rules, followers; routing offered to intake through toolkit.chapters
     "search",  # the menu's one search box: tickets, articles, customers (reads knowledge's search documents)
     "hooks",  # outbound event webhooks: signed JSON to endpoints an admin subscribes (toolkit.signals)
+    "api",  # the REST API /api/v1/ (django-ninja) and personal API tokens
+    "ninja",  # only for its bundled Swagger UI files: the API docs page loads nothing from a CDN
     "demo",  # seed_demo, above the chapters
 ]
 

@@ -32,6 +32,9 @@ urlpatterns = [
     path("conversation/", include("conversation.urls")),
     # Teams, their members and the routing rules; the ticket page's follow and reassign actions.
     path("teams/", include("teams.urls")),
+    # The REST API (token-authenticated; its docs page and OpenAPI document too) and the tokens page.
+    path("api/v1/", include("api.urls", namespace="api")),
+    path("api/tokens/", include("api.token_urls")),
     # Background jobs: /imports/<id>/ (and later /exports/<id>/).
     path("", include("jobs.urls")),
     # Our login (throttled, two-step) and password reset (throttled) first, then Django's other account pages.
