@@ -76,8 +76,9 @@ ENGINEER_PAGES = {
     "clarify",
     "link",
     "export",
+    "save_filter",  # saved views for everyone who sees the table (issue 14 §2)
 }
-MANAGER_PAGES = ENGINEER_PAGES | {"import", "save_filter"}
+MANAGER_PAGES = ENGINEER_PAGES | {"import"}
 ALLOWED = {"engineer": ENGINEER_PAGES, "manager": MANAGER_PAGES, "admin": MANAGER_PAGES, "norole": set()}
 
 
