@@ -312,3 +312,32 @@ def test_a_ticket_change_asks_the_database_for_endpoints_only_when_the_cache_doe
         "ticket.created",
         "ticket.updated",
     ]
+
+
+def test_a_customer_visible_reply_is_an_event_with_its_excerpt_masked(owner):
+    from conversation import services as conversation
+
+    _endpoint("https://8.8.8.8/replies", events=["ticket.replied"])
+    ticket = _ticket(owner)
+    conversation.note_add(ticket=ticket, body="内部备注,不外发", by=owner)
+    message = conversation.reply_send(
+        ticket=ticket, body="您好,已处理。如有问题请拨打13912345678。", by=owner
+    )
+    [delivery] = WebhookDelivery.objects.all()
+    document = json.loads(delivery.payload)
+    assert delivery.event == "ticket.replied" and document["data"]["message_id"] == message.pk
+    assert "已处理" in document["data"]["excerpt"] and "13912345678" not in delivery.payload
+
+
+def test_a_design_decision_is_an_event(engineer, manager):
+    from solutions import services as solutions
+    from tests.solutions.test_approvals import submitted_design
+
+    endpoint = _endpoint("https://8.8.8.8/designs", events=["design.decided"])
+    ticket = submitted_design(engineer)
+    solutions.design_reject(ticket=ticket, by=manager, comment="成本太高,请联系13912345678再评估")
+    [delivery] = WebhookDelivery.objects.filter(endpoint=endpoint)
+    document = json.loads(delivery.payload)
+    assert document["event"] == "design.decided" and document["ticket"]["number"] == ticket.number
+    assert document["data"]["decision"] == "rejected"
+    assert "成本太高" in document["data"]["comment"] and "13912345678" not in delivery.payload
