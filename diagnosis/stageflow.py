@@ -59,9 +59,9 @@ class StageActions:
     # Why there is no primary step yet, and where to take it (the chapter's page).
     waiting: str | Promise = ""
     waiting_url: str = ""
-    back: list[tuple[str, str]] = field(default_factory=list)  # earlier stages: (value, label)
+    back: list[tuple[str, str | Promise]] = field(default_factory=list)  # earlier stages: (value, label)
     reopen: bool = False  # the only way back from closed
-    other: list[tuple[str, str]] = field(default_factory=list)  # hold, cancel: (value, label)
+    other: list[tuple[str, str | Promise]] = field(default_factory=list)  # hold, cancel: (value, label)
     can_cancel_as_duplicate: bool = False
 
     @property

@@ -158,19 +158,6 @@ def _post_action(request, number, form_class, action):
 
 @require_POST
 @change_required
-def ticket_stage(request, number):
-    return _post_action(
-        request,
-        number,
-        StageChangeForm,
-        lambda ticket, data: core.ticket_change_stage(
-            ticket=ticket, to_stage=data["to_stage"], reason=data["reason"], by=request.user
-        ),
-    )
-
-
-@require_POST
-@change_required
 def ticket_clarify(request, number):
     return _post_action(
         request,

@@ -1,6 +1,7 @@
 """The ticket page's stage card and batch-incident proposal (diagnosis.stageflow, diagnosis.incidents)."""
 
 from django import template
+from django.utils.functional import Promise
 
 from toolkit.choices import STAGE_SEQUENCE, Stage
 
@@ -11,11 +12,11 @@ from ..stageflow import stage_actions
 register = template.Library()
 
 
-def _progress(ticket) -> list[tuple[str, str, str]]:
+def _progress(ticket) -> list[tuple[str, str | Promise, str]]:
     """The work stages with where the ticket is: (value, label, "done" / "current" / "todo")."""
     current = ticket.stage if ticket.stage in STAGE_SEQUENCE else None
     index = STAGE_SEQUENCE.index(Stage(current)) if current else -1
-    steps = []
+    steps: list[tuple[str, str | Promise, str]] = []
     for position, stage in enumerate(STAGE_SEQUENCE):
         state = "current" if position == index else "done" if position < index else "todo"
         steps.append((stage.value, stage.label, state))
