@@ -66,6 +66,8 @@ class RuleForm(CustomerNameMixin, forms.ModelForm):
         model = RoutingRule
         fields = ["team", "problem_type", "source", "keywords", "active"]
 
+    field_order = ["team", "problem_type", "customer_name", "source", "keywords", "active"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["problem_type"]).choices = [

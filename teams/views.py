@@ -280,8 +280,18 @@ def _rules_page(request, *, form, editing=None, status=200):
             error_message=data["error_message"],
             commit=False,
         )
+    rules = list(selectors.rules_in_order())
     context = {
-        "rules": selectors.rules_in_order(),
+        "rules": rules,
+        # The matching rule's place in the list, as the table numbers them.
+        "preview_position": next(
+            (
+                i
+                for i, rule in enumerate(rules, start=1)
+                if preview and rule.pk == getattr(preview.rule, "pk", None)
+            ),
+            None,
+        ),
         "form": form,
         "editing": editing,
         "preview_form": preview_form,
