@@ -17,6 +17,7 @@ urlpatterns = [
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("saved-filters/", views.saved_filter_create, name="saved_filter_create"),
     path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
+    path("bulk/", views.ticket_bulk, name="bulk"),
     path("<str:number>/", views.ticket_detail, name="detail"),
     path("<str:number>/edit/", views.ticket_edit, name="edit"),
     path("<str:number>/stage/", stage_views.ticket_stage, name="stage"),

@@ -3,13 +3,19 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from attachments.services import attachments_add
@@ -20,7 +26,7 @@ from toolkit.choices import SlaClock, ViewSurface
 from toolkit.models import Ticket
 from toolkit.pages import export_refused
 
-from . import exports, imports
+from . import bulk, exports, imports
 from .forms import (
     ClarificationForm,
     ImportForm,
@@ -28,6 +34,7 @@ from .forms import (
     SavedFilterForm,
     StageChangeForm,
     TicketEditForm,
+    assignable_users,
 )
 from .models import SavedFilter
 from .selectors import (
@@ -55,16 +62,71 @@ def ticket_table(request):
     contact_details_viewed(user=request.user, tickets=page.object_list, surface=ViewSurface.TABLE)
     query = request.GET.copy()
     query.pop("page", None)
+    can_bulk = request.user.has_perm("toolkit.change_ticket")
     context = {
         "filter": filterset,
         "page": page,
         "query_string": query.urlencode(),
+        # Filters in use (the phone's folded "Filters" button says how many).
+        "filters_used": sum(1 for name in filterset.form.fields if name != "sort" and query.get(name)),
         "saved_filters": SavedFilter.objects.filter(user=request.user),
         "saved_filter_form": SavedFilterForm(initial={"query_string": query.urlencode()}),
         "can_save_filters": request.user.has_perm("diagnosis.add_savedfilter"),
+        "can_bulk": can_bulk,
+        "bulk_form": bulk.BulkActionForm(owners=assignable_users()) if can_bulk else None,
+        "bulk_max": bulk.bulk_max_tickets(),
     }
     template = "diagnosis/_table.html" if request.htmx else "diagnosis/ticket_list.html"
     return render(request, template, context)
+
+
+@require_POST
+@change_required
+def ticket_bulk(request):
+    """One action on the ticked rows (or on every ticket matching the filter), all or nothing."""
+    form = bulk.BulkActionForm(request.POST, owners=assignable_users())
+    back = reverse("diagnosis:list")
+    query = QueryDict(form.back_query()).urlencode()
+    back = f"{back}?{query}" if query else back
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect(back)
+    data = form.cleaned_data
+    action = bulk.BulkAction(data["action"])
+    try:
+        ids = bulk.bulk_selection(
+            scope=data["scope"], ids=data["ticket"], query=data["query"], expected=data["expected"]
+        )
+        count = bulk.tickets_bulk_apply(
+            ticket_ids=ids,
+            action=action,
+            by=request.user,
+            owner=data["owner"],
+            priority=data["priority"],
+            to_stage=data["to_stage"],
+            back=data["back"],
+            parent=data.get("parent"),
+            duplicate=data.get("duplicate"),
+            reason=data["reason"],
+        )
+    except bulk.BulkRefused as refused:
+        messages.error(request, bulk.refusal_message(refused, action=action, selected=len(ids)))
+    except (ValidationError, PermissionDenied) as error:
+        for message in getattr(error, "messages", None) or [str(error)]:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "“%(action)s” done for %(count)d ticket.",
+                "“%(action)s” done for %(count)d tickets.",
+                count,
+            )
+            % {"action": action.label, "count": count},
+        )
+    return redirect(back)
 
 
 @require_GET

@@ -170,14 +170,17 @@ def test_sort_by_time_left_within_a_state(manager_client, tickets, now):
 
 
 def _priority_cell(page, ticket):
-    """The text of the priority cell (the 11th column) of the ticket's row."""
+    """The text of the priority cell (the 11th column) of the ticket's row, then of its SLA state cell
+    (the 17th: the document's 15 columns, then stage, SLA state, SLA due)."""
     row = re.search(
-        rf"<tr>\s*<td>\d+</td>\s*<td[^>]*><a href=\"[^\"]*\">{ticket.number}</a>.*?</tr>", page, re.S
+        rf"<tr>\s*<td[^>]*>(?:(?!</tr>).)*?<td[^>]*><a href=\"[^\"]*\">{ticket.number}</a>.*?</tr>",
+        page,
+        re.S,
     )
     assert row, ticket.number
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
-    assert len(cells) == 15
-    return _text(cells[10]).strip()
+    assert len(cells) == 18
+    return f"{_text(cells[10]).strip()} {_text(cells[16]).strip()}".strip()
 
 
 def test_table_badges_in_chinese(manager_client, tickets):
@@ -236,7 +239,7 @@ def test_table_query_count_unchanged_with_sla_data(manager_client, now, rows, dj
         )
         _sla(ticket, SlaTargetKind.RESPONSE, started_at=now - timedelta(hours=1), minutes=60)
     # Same as test_views.test_table_query_count_does_not_grow_with_rows: the badge reads the row only.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = manager_client.get(LIST_URL + "?priority=P1&sort=sla_due")
     assert response.status_code == 200
     assert 'class="sla-badge' in response.content.decode()
