@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.db import transaction
@@ -158,6 +159,19 @@ if OIDCAuthenticationBackend is not None:
         """mozilla-django-oidc: users matched by their username claim, created at the first sign-in,
         their role from OIDC_ROLE_CLAIM at every sign-in."""
 
+        def __init__(self, *args, **kwargs):
+            # Nothing is read here: every sign-in, a password one too, loads each backend, and the
+            # provider's endpoints come from its discovery document, fetched when an OIDC sign-in needs them.
+            self.UserModel = get_user_model()
+
+        OIDC_OP_TOKEN_ENDPOINT = property(lambda self: oidc_setting("OIDC_OP_TOKEN_ENDPOINT"))
+        OIDC_OP_USER_ENDPOINT = property(lambda self: oidc_setting("OIDC_OP_USER_ENDPOINT"))
+        OIDC_OP_JWKS_ENDPOINT = property(lambda self: oidc_setting("OIDC_OP_JWKS_ENDPOINT", None))
+        OIDC_RP_CLIENT_ID = property(lambda self: oidc_setting("OIDC_RP_CLIENT_ID"))
+        OIDC_RP_CLIENT_SECRET = property(lambda self: oidc_setting("OIDC_RP_CLIENT_SECRET"))
+        OIDC_RP_SIGN_ALGO = property(lambda self: oidc_setting("OIDC_RP_SIGN_ALGO", "RS256"))
+        OIDC_RP_IDP_SIGN_KEY = property(lambda self: oidc_setting("OIDC_RP_IDP_SIGN_KEY", None))
+
         @staticmethod
         def get_settings(attr, *args):
             return oidc_setting(attr, *args)
@@ -211,6 +225,11 @@ if OIDCAuthenticationBackend is not None:
             user.last_name = str(claims.get("family_name") or user.last_name or "")[:150]
 
         def authenticate(self, request, **kwargs):
+            # Only our callback page, which has checked the state (and keeps the nonce and PKCE verifier),
+            # signs in with a code: a password form posted with ?code=…&state=… is not an OIDC sign-in.
+            match = getattr(request, "resolver_match", None)
+            if match is None or match.url_name != "oidc_authentication_callback":
+                return None
             try:
                 return super().authenticate(request, **kwargs)
             except (requests.RequestException, SuspiciousOperation) as error:

@@ -180,3 +180,22 @@ def test_without_oidc_settings_there_is_no_button_and_no_start_page(client, sett
     settings.OIDC_RP_CLIENT_ID = ""
     assert 'id="oidc-sign-in"' not in client.get(reverse("login")).content.decode()
     assert client.get(reverse("oidc_authentication_init")).status_code == 404
+
+
+def test_a_password_sign_in_works_while_the_identity_provider_is_down(client, settings, db):
+    """The OIDC backend reads nothing from the provider until an OIDC sign-in: a password sign-in
+    (which asks every backend) neither waits for nor fails on a provider that does not answer."""
+    from tests.factories import UserFactory
+
+    sso._discovery.clear()
+    settings.OIDC_ISSUER = "http://127.0.0.1:1/o"  # nothing listens there
+    settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+    settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
+    settings.AUTHENTICATION_BACKENDS = [OIDC_BACKEND, "django.contrib.auth.backends.ModelBackend"]
+    admin = UserFactory(username="root", role="admin", is_staff=True)
+    admin.set_password("local-admin-password")
+    admin.save()
+    login = reverse("login") + "?code=stolen&state=forged"
+    response = client.post(login, {"username": "root", "password": "local-admin-password"})
+    assert response.status_code == 302
+    assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
