@@ -95,7 +95,7 @@ def my_mentions(user) -> tuple[Section, int]:
         rows.append(
             {
                 "title": told.line,
-                "ticket": notification.ticket.number if notification.ticket else "",
+                "ticket": "",  # the line names the ticket already
                 "url": reverse("notification_open", args=[notification.pk]),
                 "due": notification.created_at,
                 "overdue": False,
