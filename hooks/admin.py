@@ -25,10 +25,13 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["name", "url", "events", "active"]
-        field_classes = {"url": forms.URLField}
-        widgets = {"url": forms.URLInput(attrs={"size": 80})}
 
-    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),  # the admin's wide URL input
+    )
 
     def clean_url(self):
         url = self.cleaned_data["url"]
@@ -58,7 +61,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if endpoint.pk is None:
             return _("Made when the endpoint is saved.")
         return format_html(
-            "<code>{}</code><div class='help'>{}</div>",
+            "<code>{}</code><br><small>{}</small>",
             endpoint.secret,
             _(
                 "Receivers check X-Toolkit-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "
