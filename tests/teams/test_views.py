@@ -171,3 +171,15 @@ def test_the_card_costs_the_same_however_many_follow(
     with django_assert_max_num_queries(7):
         context = panel_context(ticket, manager)["teams_card"]
     assert len(context["followers"]) == followers
+
+
+def test_the_admin_lists_and_opens_each_model(client, db_team, people):
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    ticket = TicketFactory()
+    TicketTeam.objects.create(ticket=ticket, team=db_team)
+    Follower.objects.create(ticket=ticket, user=people[1])
+    rule(db_team, 10, keywords="慢")
+    client.force_login(root)
+    for model in ("team", "routingrule", "ticketteam", "follower"):
+        assert client.get(reverse(f"admin:teams_{model}_changelist")).status_code == 200, model
+    assert client.get(reverse("admin:teams_team_change", args=[db_team.pk])).status_code == 200
