@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, QueryDict
+from django.http import Http404, HttpRequest, JsonResponse, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Header, NinjaAPI, Query, Router, Status, Swagger
@@ -239,10 +239,15 @@ def ticket_list(request, params: Query[TicketQuery]):
     except selectors.BadCursor:
         raise _Invalid({"cursor": [_("This cursor is not valid for this query.")]}) from None
     _seen(request, page.tickets, ViewSurface.TABLE)
-    return {
-        "results": [selectors.ticket_data(ticket, request.user) for ticket in page.tickets],
-        "next_cursor": page.next_cursor,
-    }
+    # Written straight to JSON: the rows are built by ticket_data (the shape TicketPageOut documents and
+    # the tests check); validating 500 rows again through pydantic took a third of a page's time.
+    return JsonResponse(
+        {
+            "results": [selectors.ticket_data(ticket, request.user) for ticket in page.tickets],
+            "next_cursor": page.next_cursor,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @tickets.get("/tickets/{number}", response=schemas.TicketOut, summary="Read one ticket")
