@@ -247,7 +247,7 @@
   function editable(element) {
     if (!element) { return false; }
     var tag = element.tagName;
-    return element.isContentEditable || tag === "TEXTAREA" || tag === "SELECT" ||
+    return element.isContentEditable || tag === "TEXTAREA" ||
       (tag === "INPUT" && !/^(checkbox|radio|button|submit|reset)$/.test(element.type));
   }
 
