@@ -261,6 +261,10 @@ WEBHOOK_CIRCUIT_COOL_OFF_SECONDS = env.int("WEBHOOK_CIRCUIT_COOL_OFF_SECONDS", d
 # One beat process only. The scan finds every target and delivery that is due, so a scan message
 # that waited longer than a period is useless: it expires rather than piling up while workers are down.
 SLA_SCAN_INTERVAL_SECONDS = env.int("SLA_SCAN_INTERVAL_SECONDS", default=60)
+# One beat is enforced (toolkit.celery.SingleBeatScheduler): a lock in the broker's Redis, renewed by the
+# running beat at least every third of this; a second beat is refused. A beat that dies without
+# releasing it (killed, machine lost) blocks a new one for at most this long.
+BEAT_LOCK_SECONDS = env.int("BEAT_LOCK_SECONDS", default=60)
 # The chapters' own due-date scans (overdue tasks, follow-up visits, job housekeeping) run inside the
 # same periodic task, after the SLA scan: each app registers them in toolkit.chapters.
 CELERY_BEAT_SCHEDULE = {
