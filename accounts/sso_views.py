@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from . import sso
+from . import selectors, sessions, sso
 
 
 class _Start(OIDCAuthenticationRequestView):
@@ -22,6 +22,13 @@ class _Callback(OIDCAuthenticationCallbackView):
     @staticmethod
     def get_settings(attr, *args):
         return sso.oidc_setting(attr, *args)
+
+    def login_success(self):
+        # The two-factor rule applies as to passwords: someone with a device gives its code next.
+        if selectors.has_two_factor(user=self.user):
+            sessions.pending_login_start(self.request.session, user=self.user, next_url=self.success_url)
+            return redirect("login_code")
+        return super().login_success()
 
     def login_failure(self):
         messages.error(

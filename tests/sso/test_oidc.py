@@ -164,8 +164,15 @@ def test_oidc_sign_in_creates_the_user_with_the_role_of_their_groups_claim(oidc_
     assert user.has_perm("solutions.approve_solutiondesign")
     # Signed in here: a page that needs a login opens.
     assert browser.get(live_server.url + reverse("account_security"), timeout=10).status_code == 200
-    # A second sign-in finds the same user.
-    _sign_in_at_the_provider(live_server, "chenjie", "chen-password")
+    # A second sign-in finds the same user; with a second factor set up here, its code is asked next.
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    browser, done = _sign_in_at_the_provider(live_server, "chenjie", "chen-password")
+    assert done.url == live_server.url + reverse("login_code")
+    assert browser.get(live_server.url + reverse("account_security"), timeout=10).url.startswith(
+        live_server.url + reverse("login")
+    )
     assert User.objects.filter(username__iexact="chenjie").count() == 1
 
 
