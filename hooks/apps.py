@@ -15,6 +15,9 @@ class HooksConfig(AppConfig):
 
         # Ticket events recorded in the change's own transaction (toolkit.signals).
         signals.ticket_event.connect(services.record_ticket_event, dispatch_uid="hooks.record_ticket_event")
+        signals.sla_reminders_recorded.connect(
+            services.record_sla_reminders, dispatch_uid="hooks.record_sla_reminders"
+        )
         endpoint = self.get_model("WebhookEndpoint")
         post_save.connect(services.endpoints_changed, sender=endpoint, dispatch_uid="hooks.endpoint_saved")
         post_delete.connect(

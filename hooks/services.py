@@ -31,8 +31,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from toolkit import notifications, webhooks
+from toolkit import notifications, signals, webhooks
 from toolkit.choices import DeliveryStatus
+from toolkit.models import Reminder
 from toolkit.privacy import mask_contact_details, mask_free_text, mask_person_name
 
 from .models import TEST_EVENT, WebhookDelivery, WebhookEndpoint, new_secret
@@ -183,6 +184,31 @@ def record_ticket_event(sender=None, *, event: str, ticket, data: dict, **kwargs
     )
     transaction.on_commit(lambda: enqueue(ids))
     return ids
+
+
+def record_sla_reminders(sender=None, *, reminder_ids, **kwargs) -> list[int]:
+    """Receiver of toolkit.signals.sla_reminders_recorded: ``sla.warning`` / ``sla.breached`` for each
+    reminder the scan recorded. Nothing is read while no endpoint wants SLA events."""
+    sla_events = {signals.SLA_WARNING, signals.SLA_BREACHED}
+    if not any(sla_events & set(events) for _pk, events in _active_subscriptions()):
+        return []
+    reminders = Reminder.objects.filter(pk__in=list(reminder_ids)).select_related(
+        "ticket_sla__ticket__customer", "ticket_sla__ticket__contact", "ticket_sla__ticket__owner"
+    )
+    recorded = []
+    for reminder in reminders.order_by("pk"):
+        target = reminder.ticket_sla
+        recorded += record_ticket_event(
+            event=signals.sla_event(reminder),
+            ticket=target.ticket,
+            data={
+                "target": target.target,
+                "threshold": reminder.threshold,
+                "repeat": reminder.repeat,
+                "due_at": target.due_at.isoformat() if target.due_at else None,
+            },
+        )
+    return recorded
 
 
 def new_endpoint_secret() -> str:

@@ -38,6 +38,8 @@ TICKET_EVENTS = (
 )
 
 ticket_event = Signal()
+# Sent with reminder_ids by the SLA scan (sla_reminders below).
+sla_reminders_recorded = Signal()
 
 
 def emit(event: str, *, ticket, **data) -> None:
@@ -62,23 +64,17 @@ def ticket_updated(ticket, *, changed, priority_before: str) -> None:
 
 
 def sla_reminders(reminder_ids) -> None:
-    """The SLA scan's one call: ``sla.breached`` or ``sla.warning`` for each reminder it recorded."""
-    if not reminder_ids or not ticket_event.has_listeners():
+    """The SLA scan's one call: the reminders it recorded, for listeners to tell as ``sla.warning`` or
+    ``sla.breached`` (``sla_event``). Costs the scan no query: a listener loads what it needs, if anything."""
+    if not reminder_ids or not sla_reminders_recorded.has_listeners():
         return
-    from .models import Reminder
+    for receiver, outcome in sla_reminders_recorded.send_robust(sender=None, reminder_ids=list(reminder_ids)):
+        if isinstance(outcome, Exception):
+            logger.error("SLA reminders %s: receiver %r failed: %s", reminder_ids, receiver, outcome)
+
+
+def sla_event(reminder) -> str:
+    """The event a reminder is: ``sla.breached`` at the breach threshold, else ``sla.warning``."""
     from .sla import BREACH_THRESHOLD
 
-    reminders = Reminder.objects.filter(pk__in=list(reminder_ids)).select_related(
-        "ticket_sla__ticket__customer", "ticket_sla__ticket__owner"
-    )
-    for reminder in reminders.order_by("pk"):
-        sla = reminder.ticket_sla
-        event = SLA_BREACHED if reminder.threshold >= BREACH_THRESHOLD else SLA_WARNING
-        emit(
-            event,
-            ticket=sla.ticket,
-            target=sla.target,
-            threshold=reminder.threshold,
-            repeat=reminder.repeat,
-            due_at=sla.due_at.isoformat() if sla.due_at else None,
-        )
+    return SLA_BREACHED if reminder.threshold >= BREACH_THRESHOLD else SLA_WARNING
