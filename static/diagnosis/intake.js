@@ -156,7 +156,7 @@
       option.textContent = item.name;
       var note = document.createElement("span");
       note.className = "customer-option-tier";
-      note.textContent = item.vip ? list.dataset.vipLabel : item.tier;
+      note.textContent = item.tier;
       option.appendChild(note);
       // mousedown, not click: the field keeps the focus.
       option.addEventListener("mousedown", function (event) {
