@@ -19,7 +19,7 @@
       if (matching && matching.checked) {
         count.textContent = count.dataset.all;
       } else {
-        count.textContent = ticked ? count.dataset.some.replace("%(count)s", String(ticked)) : count.dataset.none;
+        count.textContent = ticked ? count.dataset.some.replace("{count}", String(ticked)) : count.dataset.none;
       }
     }
     var whole = ticked > 0 && ticked === all.length;
