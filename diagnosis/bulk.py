@@ -201,12 +201,12 @@ class BulkActionForm(forms.Form):
 # ---------------------------------------------------------------- selection
 
 
-def bulk_selection(*, scope: str, ids: list[int], query: str, expected: int | None) -> list[int]:
+def bulk_selection(*, scope: str, ids: list[int], query: str, expected: int | None, user) -> list[int]:
     """The ids of the tickets to act on, in id order (the lock order). Raises ValidationError for a bad
     filter, a selection above the cap, or a filter that no longer matches what the page showed."""
     limit = bulk_max_tickets()
     if scope == BulkActionForm.MATCHING:
-        filterset = ticket_list(data=QueryDict(query))
+        filterset = ticket_list(data=QueryDict(query), user=user)  # owner=me is `user`
         if not filterset.is_valid():
             raise ValidationError(_("The table's filters are not valid; nothing was changed."))
         # One more than the cap: enough to know it is too many without reading every id.

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import (
     FileResponse,
     HttpResponseBadRequest,
@@ -23,7 +24,7 @@ from toolkit import chapters
 from toolkit import services as core
 from toolkit.audit import contact_details_viewed
 from toolkit.choices import SlaClock, ViewSurface
-from toolkit.models import Ticket
+from toolkit.models import Clarification, Ticket
 from toolkit.pages import export_refused
 
 from . import bulk, exports, imports
@@ -46,7 +47,7 @@ from .selectors import (
     working_day_minutes,
 )
 from .services import saved_filter_save
-from .timeline import ticket_timeline
+from .timeline import remember_timeline, ticket_timeline
 
 view_required = permission_required("toolkit.view_ticket", raise_exception=True)
 add_required = permission_required("toolkit.add_ticket", raise_exception=True)
@@ -97,7 +98,11 @@ def ticket_bulk(request):
     action = bulk.BulkAction(data["action"])
     try:
         ids = bulk.bulk_selection(
-            scope=data["scope"], ids=data["ticket"], query=data["query"], expected=data["expected"]
+            scope=data["scope"],
+            ids=data["ticket"],
+            query=data["query"],
+            expected=data["expected"],
+            user=request.user,
         )
         count = bulk.tickets_bulk_apply(
             ticket_ids=ids,
@@ -143,7 +148,13 @@ def similar_tickets(request):
 @require_GET
 @view_required
 def ticket_detail(request, number):
-    ticket = get_object_or_404(Ticket.objects.with_list_relations().select_related("parent"), number=number)
+    ticket = get_object_or_404(
+        Ticket.objects.with_list_relations()
+        .select_related("parent")
+        .prefetch_related(Prefetch("clarifications", Clarification.objects.select_related("added_by"))),
+        number=number,
+    )
+    remember_timeline(ticket)  # the page's history and the conversation card's read it once
     children = list(incident_children(ticket))
     slas = ticket_slas(ticket)
     context = {
@@ -157,7 +168,7 @@ def ticket_detail(request, number):
         "working_day_minutes": (
             working_day_minutes() if any(sla.clock == SlaClock.BUSINESS for sla in slas) else None
         ),
-        "clarifications": ticket.clarifications.select_related("added_by"),
+        "clarifications": ticket.clarifications.all(),
         "can_change": request.user.has_perm("toolkit.change_ticket"),
         # Only the moves this person may make (toolkit.permissions): the stage form and the chapters'
         # "start …" buttons.

@@ -236,6 +236,23 @@ def test_all_matching_the_filter_uses_the_query_string(manager_client, db):
     assert _fresh(p3)[0].priority == Priority.P3
 
 
+def test_all_matching_owner_me_means_the_person_acting(engineer_client, engineer, db):
+    mine = [TicketFactory(owner=engineer, stage=Stage.DIAGNOSIS) for _ in range(2)]
+    theirs = TicketFactory(stage=Stage.DIAGNOSIS)
+    engineer_client.post(
+        BULK,
+        {
+            "scope": "matching",
+            "query": "owner=me",
+            "expected": "2",
+            "action": "stage",
+            "to_stage": "analysis",
+            "reason": "需要分析",
+        },
+    )
+    assert [t.stage for t in _fresh(*mine, theirs)] == [Stage.ANALYSIS, Stage.ANALYSIS, Stage.DIAGNOSIS]
+
+
 def test_a_filter_that_now_matches_more_changes_nothing(manager_client, db):
     tickets = [TicketFactory(priority=Priority.P2, suggested_priority=Priority.P2) for _ in range(3)]
     response = manager_client.post(
