@@ -360,6 +360,8 @@ REQUEST_MAX_BYTES = env.int(
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 DIAGNOSIS_PAGE_SIZE = 50
+# Bulk actions on the table (diagnosis/bulk.py) act on at most this many tickets at once.
+BULK_ACTION_MAX_TICKETS = env.int("BULK_ACTION_MAX_TICKETS", default=1_000)
 
 # A load balancer probes the processes directly over plain HTTP: answer it, never redirect it.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
