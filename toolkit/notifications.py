@@ -213,7 +213,7 @@ def _event_line(event: Event, params: dict) -> str:
 def _event_reason(kind: str) -> str:
     reasons = {
         EventKind.ASSIGNED: _("You receive this because the ticket was assigned to you."),
-        EventKind.REASSIGNED_AWAY: _("You receive this because you were the ticket's owner."),
+        EventKind.REASSIGNED_AWAY: _("You receive this because you owned or follow the ticket."),
         EventKind.CUSTOMER_REPLIED: _("You receive this because you work on this ticket."),
         EventKind.MENTIONED: _("You receive this because you were mentioned."),
         EventKind.DESIGN_AWAITING_APPROVAL: _("You receive this because you may approve solution designs."),

@@ -379,7 +379,7 @@ def test_email_through_a_real_smtp_server_in_each_recipients_language_once(
     assert _subject(english) == f"张经理 reassigned {ticket.number} (TSA公司) to 王工"
     assert "Reason: 客户要求" in _body(english)
     assert f"Open: {SITE}/diagnosis/{ticket.number}/" in _body(english)
-    assert "You receive this because you were the ticket's owner." in _body(english)
+    assert "You receive this because you owned or follow the ticket." in _body(english)
     assert _subject(chinese) == f"张经理 将 {ticket.number}(TSA公司)转派给 王工"
     assert "原因:客户要求" in _body(chinese)
     assert "13856785678" not in _body(english) + _body(chinese)  # the ticket's contact details
