@@ -76,7 +76,13 @@
 
   function applyContacts() {
     var options = contactsList ? contactsList.querySelectorAll("option") : [];
-    if (!contact || !options.length) { return; }
+    if (!contact) { return; }
+    if (!options.length) {
+      // Another customer, none of whose people we know: what was filled for the previous one goes.
+      if (contact.dataset.auto === "true") { contact.value = ""; delete contact.dataset.auto; }
+      if (details && details.dataset.auto === "true") { details.value = ""; delete details.dataset.auto; }
+      return;
+    }
     // The contact on the customer's latest ticket comes first: the usual caller.
     if (contact.value === "" || contact.dataset.auto === "true") {
       contact.value = options[0].value;

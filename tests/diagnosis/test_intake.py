@@ -275,3 +275,25 @@ def test_an_engineer_is_offered_only_the_contacts_of_their_own_tickets(engineer_
     body = engineer_client.get(url, {"customer_name": "TSA公司"}).content.decode()
     assert 'value="*女士" data-details="1385678"' in body
     assert "王女士" not in body and "13800000001" not in body
+
+
+# ---------------------------------------------------------------- query counts
+
+
+@pytest.mark.parametrize("customers", [1, 20])
+def test_intake_page_and_helpers_do_not_grow_with_customers_or_contacts(
+    engineer_client, engineer, customers, django_assert_max_num_queries
+):
+    for index in range(customers):
+        customer = CustomerFactory(name=f"TSA{index:02d}公司")
+        contact = ContactFactory(customer=customer, name=f"*女士{index}")
+        TicketFactory(customer=customer, contact=contact, recorded_by=engineer)
+        ContactFactory(customer=CustomerFactory(name="TSA00公司"), name=f"王先生{index}")
+    with django_assert_max_num_queries(14):
+        assert engineer_client.get(reverse("diagnosis:new")).status_code == 200
+    with django_assert_max_num_queries(8):
+        engineer_client.get(reverse("diagnosis:intake_assist"), _data(customer_name="TSA00公司"))
+    with django_assert_max_num_queries(6):
+        engineer_client.get(reverse("diagnosis:contact_names"), {"customer_name": "TSA00公司"})
+    with django_assert_max_num_queries(6):
+        engineer_client.get(reverse("diagnosis:customer_search"), {"q": "tsa"})
