@@ -112,7 +112,9 @@ def stage_actions(ticket: Ticket, user) -> StageActions:
         steps = []
         actions.waiting = _("Implementation starts when the chosen option is approved.")
         actions.waiting_url = stage_page_url(ticket, Stage.DESIGN)
-    verified = core.resolution_verified(ticket) if Stage.CLOSED in allowed else None
+    # A verified resolution moves an open ticket to evaluation (the evaluation chapter), so only there is
+    # closing offered, and asked about (one query).
+    verified = core.resolution_verified(ticket) if ticket.stage == Stage.EVALUATION else None
     if ticket.stage == Stage.EVALUATION and steps and not verified:
         steps = []
         actions.waiting = _("Verify the resolution before closing the ticket.")
