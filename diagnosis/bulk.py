@@ -82,9 +82,6 @@ class BulkRefused(Exception):
         return lines
 
 
-DEFAULT_MAX_TICKETS = 1_000
-
-
 def refusal_message(refused: BulkRefused, *, action, selected: int):
     """The page's message for a refused batch: nothing changed, then which tickets and why (safe HTML,
     every part escaped; the messages framework keeps it safe through the redirect)."""
@@ -99,7 +96,7 @@ def refusal_message(refused: BulkRefused, *, action, selected: int):
 
 def bulk_max_tickets() -> int:
     """settings.BULK_ACTION_MAX_TICKETS (environment variable of the same name), 1,000 by default."""
-    return getattr(settings, "BULK_ACTION_MAX_TICKETS", DEFAULT_MAX_TICKETS)
+    return settings.BULK_ACTION_MAX_TICKETS
 
 
 # ---------------------------------------------------------------- the form
@@ -116,9 +113,13 @@ class TicketIdsField(forms.Field):
         if isinstance(value, str):
             value = [value]
         try:
-            return list(dict.fromkeys(int(item) for item in value))
+            ids = list(dict.fromkeys(int(item) for item in value))
         except (TypeError, ValueError):
-            raise ValidationError(_("The selected rows were not understood."), code="invalid") from None
+            ids = [0]
+        # Out of the id column's range would be a database error on PostgreSQL, not a refusal.
+        if not all(0 < pk < 2**63 for pk in ids):
+            raise ValidationError(_("The selected rows were not understood."), code="invalid")
+        return ids
 
 
 class BulkActionForm(forms.Form):

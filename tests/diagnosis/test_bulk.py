@@ -280,6 +280,10 @@ def test_bad_filter_and_bad_ids_give_messages_not_errors(manager_client, three):
         BULK, {"ticket": ["abc"], "action": "priority", "priority": "P1", "reason": "x"}
     )
     assert response.status_code == 302 and _messages(response)
+    response = manager_client.post(
+        BULK, {"ticket": [str(2**70)], "action": "priority", "priority": "P1", "reason": "x"}
+    )
+    assert response.status_code == 302 and _messages(response)
     response = manager_client.post(BULK, {"action": "priority", "priority": "P1", "reason": "x"})
     assert response.status_code == 302 and _messages(response)
     response = manager_client.post(BULK, {"ticket": [three[0].pk], "action": "explode"})
