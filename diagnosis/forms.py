@@ -253,7 +253,7 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
                     'hx-sync="this:replace" hx-trigger="'
                     "input changed delay:400ms from:#id_description, "
                     "input changed delay:400ms from:#id_error_message, change from:#id_source, "
-                    "change from:#id_problem_type, change from:#id_customer_name, intake:customer from:body"
+                    "change from:#id_problem_type, change from:#id_customer_name"
                     '">{% include "diagnosis/_intake_assist.html" %}</div>'
                 ),
             ),

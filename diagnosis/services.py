@@ -365,8 +365,11 @@ def intake_create(*, user, data: dict[str, Any]) -> Ticket:
     The customer (created when new) and its contact; the owner as chosen, or else the routed one
     (routing_route, committed: the round-robin moves), or else the person logging it; the routed team
     recorded on the ticket (routing_attach); the source remembered for this person's next intake.
-    ValidationError from the core (future time, unexplained override) leaves nothing saved.
+    ValidationError from the core (future time, unexplained override) leaves nothing saved;
+    PermissionDenied for someone who may not log tickets.
     """
+    if not user.has_perm("toolkit.add_ticket"):
+        raise PermissionDenied(_("You may not log tickets."))
     customer = data.get("existing_customer") or core.customer_get_or_create(
         name=data["customer_name"], tier=data.get("customer_tier") or CustomerTier.STANDARD
     )

@@ -297,3 +297,15 @@ def test_intake_page_and_helpers_do_not_grow_with_customers_or_contacts(
         engineer_client.get(reverse("diagnosis:contact_names"), {"customer_name": "TSA00公司"})
     with django_assert_max_num_queries(6):
         engineer_client.get(reverse("diagnosis:customer_search"), {"q": "tsa"})
+
+
+def test_only_those_who_may_log_tickets_can_use_the_intake_service(no_role_user):
+    from django.core.exceptions import PermissionDenied
+
+    from diagnosis.services import intake_create
+
+    form = IntakeForm(data=_data())
+    assert form.is_valid(), form.errors
+    with pytest.raises(PermissionDenied):
+        intake_create(user=no_role_user, data=form.cleaned_data)
+    assert not Ticket.objects.exists() and not Customer.objects.exists()
