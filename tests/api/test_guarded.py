@@ -197,3 +197,37 @@ def test_docs_page_needs_a_login_and_serves_its_files_locally(engineer, no_role_
     assert engineer_client.get("/api/v1/openapi.json").status_code == 200
     client.force_login(no_role_user)
     assert client.get("/api/v1/docs").status_code == 403
+
+
+BAD_QUERY = (
+    "?q=%27%22%3Cscript%3E&limit=-1&offset=abc&cursor=%%%&sort=zzz&occurred_after=yesterday"
+    "&priority=P9&stage=zzz&owner=abc&customer=x&sla=zzz&" + "q=" + "长" * 3000
+)
+
+
+def test_nonsense_never_breaks_an_operation(manager_api, engineer):
+    """Garbage in every query string and body: a clear 4xx answer in JSON, never a 500."""
+    ticket = TicketFactory(number="TS-20200101-0001", owner=engineer, recorded_by=engineer)
+    operations, values = _operations(ticket)
+    broken = []
+    for (method, path), _body in operations.items():
+        url = path.format(**values)
+        response = manager_api.get(url + BAD_QUERY) if method == "get" else None
+        if response is not None and (
+            response.status_code >= 500 or not response["Content-Type"].startswith("application/json")
+        ):
+            broken.append((method, url, response.status_code))
+        for body in ({"body": 5, "to_stage": [], "reason": {"x": 1}, "owner": 3}, [1, 2], "x") * (
+            method != "get"
+        ):
+            response = getattr(manager_api, method)(url, body, content_type="application/json")
+            if response.status_code >= 500:
+                broken.append((method, url, body, response.status_code))
+    for url in (
+        "/api/v1/customers/abc",
+        "/api/v1/customers/99999999999999999999",
+        "/api/v1/tickets/x%20y/sla",
+    ):
+        if manager_api.get(url).status_code >= 500:
+            broken.append(("get", url))
+    assert broken == []
