@@ -257,3 +257,11 @@ def test_a_chosen_type_is_never_overridden_and_enter_in_the_list_does_not_save(p
     page.keyboard.press("?")
     expect(page.locator("#intake-shortcuts")).to_have_attribute("open", "")
     expect(page.locator("#intake-shortcuts")).to_contain_text("Ctrl")
+
+    # Alt+N: a new, empty form, after confirming that what was typed may go.
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.keyboard.press("Alt+N")
+    expect(page.locator("#id_customer_name")).to_have_value("")
+    expect(page.locator("#id_customer_name")).to_be_focused()
+    assert not Ticket.objects.exists()
