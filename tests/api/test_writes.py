@@ -146,7 +146,7 @@ def owned(engineer):
 
 
 @pytest.mark.django_db
-def test_patch_changes_only_the_given_fields_with_history(engineer_api, engineer, owned):
+def test_patch_changes_only_the_given_fields_with_history(engineer_api, engineer_client, engineer, owned):
     response = engineer_api.patch(
         f"/api/v1/tickets/{owned.number}",
         {"preliminary_judgement": "网络带宽不足", "judgement_unverified": True},
@@ -158,6 +158,9 @@ def test_patch_changes_only_the_given_fields_with_history(engineer_api, engineer
     assert owned.priority == "P1" and owned.source == "phone"
     changed = [entry for entry in ticket_timeline(owned, viewer=engineer) if entry.kind == "changed"]
     assert changed[0].who == f"via API by {engineer.display_name}"
+    # The ticket page's history says so, in the page's language.
+    page = engineer_client.get(owned.get_absolute_url()).content.decode()
+    assert f"{engineer.display_name}(通过 API)" in page
 
 
 @pytest.mark.django_db
