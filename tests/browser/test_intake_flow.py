@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from diagnosis.exports import COLUMNS, TABLE_TITLE
+from diagnosis.exports import COLUMNS, STATE_COLUMNS, TABLE_TITLE
 from tests.factories import TicketFactory
 from toolkit.choices import Priority
 from toolkit.models import Ticket
@@ -126,7 +126,8 @@ def test_log_a_problem_find_filter_and_export_it(page, log_in, screenshot, manag
     workbook.close()
     title, header, *data = rows
     assert title[0] == _in_page_language(TABLE_TITLE)
-    assert list(header) == [_in_page_language(column.header) for column in COLUMNS]
+    # The document's 15 columns first and in order, then stage, SLA state and SLA due.
+    assert list(header) == [_in_page_language(column.header) for column in COLUMNS + STATE_COLUMNS]
     assert len(data) == 1
     exported = dict(zip(header, data[0], strict=True))
     assert list(exported.values())[1:5] == [number, "TSA公司", "*女士", "1385678"]
