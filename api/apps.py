@@ -8,7 +8,13 @@ class ApiConfig(AppConfig):
     verbose_name = _("REST API")
 
     def ready(self):
-        from . import history
+        from toolkit import chapters
+
+        from . import history, services
 
         # Writes made through the API are marked "via API" in the history the ticket page shows.
         history.connect()
+        # The answers kept for Idempotency-Key retries are forgotten after a day by the periodic task.
+        chapters.register(
+            chapters.Chapter(label="api", order=96, scans=[services.idempotent_requests_expire])
+        )

@@ -22,6 +22,8 @@ PREFIX_LENGTH = 8
 LAST_USED_EVERY = timedelta(minutes=1)
 MAX_DAYS = 366
 DEFAULT_DAYS = 90
+# How long a POST's answer is kept for a retry with the same Idempotency-Key.
+IDEMPOTENCY_KEEP = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -127,3 +129,10 @@ def idempotent(*, user, key: str, path: str, make: Callable[[], tuple[int, Any]]
     if existing.path != path:
         raise IdempotencyConflict
     return existing.status_code, existing.body, True
+
+
+def idempotent_requests_expire(*, now=None) -> int:
+    """Forget the answers kept for retries once IDEMPOTENCY_KEEP has passed (run by the periodic task)."""
+    now = now or timezone.now()
+    deleted, _by_model = IdempotentRequest.objects.filter(created_at__lt=now - IDEMPOTENCY_KEEP).delete()
+    return deleted

@@ -253,3 +253,18 @@ def test_unknown_ticket_is_404_json(engineer_api):
         response = engineer_api.get(f"/api/v1/tickets/TS-19990101-0001{path}")
         assert response.status_code in (404, 405), path
     assert engineer_api.get("/api/v1/tickets/nope").json()["detail"]
+
+
+@pytest.mark.django_db
+def test_kept_answers_are_forgotten_after_a_day(engineer_api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.models import IdempotentRequest
+    from api.services import idempotent_requests_expire
+
+    assert _post(engineer_api, INTAKE, HTTP_IDEMPOTENCY_KEY="old").status_code == 201
+    assert idempotent_requests_expire(now=timezone.now() + timedelta(hours=23)) == 0
+    assert idempotent_requests_expire(now=timezone.now() + timedelta(hours=25)) == 1
+    assert not IdempotentRequest.objects.exists()

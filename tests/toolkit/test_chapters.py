@@ -47,6 +47,7 @@ def test_each_chapter_registers_itself_when_the_apps_load():
         "attachments",
         "jobs",
         "hooks",
+        "api",
     ]
 
 
@@ -57,6 +58,7 @@ def test_the_registered_scans_are_the_reminders_and_the_jobs_housekeeping():
         "evaluation.reminders.follow_up_scan",
         "jobs.services.jobs_housekeeping",
         "hooks.services.deliveries_due_scan",
+        "api.services.idempotent_requests_expire",
     ]
 
 
