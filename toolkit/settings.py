@@ -360,6 +360,8 @@ REQUEST_MAX_BYTES = env.int(
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 DIAGNOSIS_PAGE_SIZE = 50
+# REST API: requests per token per minute before 429 (toolkit.ratelimit, counted in the cache).
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 # Bulk actions on the table (diagnosis/bulk.py) act on at most this many tickets at once.
 BULK_ACTION_MAX_TICKETS = env.int("BULK_ACTION_MAX_TICKETS", default=1_000)
 
