@@ -296,6 +296,8 @@ def ticket_create(
         ticket = intake_create(user=request.user, data=form.cleaned_data)
         return 201, _json(selectors.ticket_data(selectors.ticket_for_api(ticket.number), request.user))
 
+    if len(idempotency_key) > 200:
+        raise _Invalid({"Idempotency-Key": [_("At most 200 characters.")]})
     if not idempotency_key.strip():
         with transaction.atomic():
             status, body = make()

@@ -108,6 +108,13 @@ def test_a_retried_create_with_the_same_key_makes_one_ticket(engineer_api, manag
 
 
 @pytest.mark.django_db
+def test_an_overlong_key_is_refused(engineer_api):
+    response = _post(engineer_api, INTAKE, HTTP_IDEMPOTENCY_KEY="k" * 201)
+    assert response.status_code == 422 and "Idempotency-Key" in response.json()["errors"]
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_refused_create_keeps_no_key(engineer_api):
     assert _post(engineer_api, {**INTAKE, "source": "x"}, HTTP_IDEMPOTENCY_KEY="k").status_code == 422
     assert _post(engineer_api, INTAKE, HTTP_IDEMPOTENCY_KEY="k").status_code == 201
