@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from toolkit import chapters
@@ -70,6 +71,7 @@ def _similar_in_window(ticket: Ticket) -> list[Ticket]:
         Ticket.objects.open()
         .filter(recorded_at__gte=ticket.recorded_at - span, recorded_at__lte=ticket.recorded_at + span)
         .select_related("customer", "parent")
+        .annotate(has_children=Exists(Ticket.objects.filter(parent=OuterRef("pk"))))
         .order_by("-recorded_at", "-id")[:CANDIDATE_LIMIT]
     )
     members = [other for other in candidates if other.pk == ticket.pk or _same_problem(ticket, other)]
@@ -80,37 +82,37 @@ def _similar_in_window(ticket: Ticket) -> list[Ticket]:
 
 def incident_proposal(ticket: Ticket) -> IncidentProposal | None:
     """The proposal to show on ``ticket``'s page, or None: fewer than min_customers() customers, a closed
-    ticket, or everyone already grouped under one incident. One bounded query (plus one for parents)."""
+    ticket, or everyone already grouped under one incident. One bounded query: the candidates, with
+    whether each has children."""
     if not ticket.is_open:
         return None
     members = _similar_in_window(ticket)
     customers = {member.customer_id for member in members}
     if len(customers) < min_customers():
         return None
-    parent_ids = {member.parent_id for member in members if member.parent_id}
-    parent_ids |= set(
-        Ticket.objects.filter(parent__in=[member.pk for member in members])
-        .values_list("parent_id", flat=True)
-        .distinct()
-    )
+    # The members that are incidents with children of their own (has_children, read with them; the
+    # ticket itself when it fell outside the candidates: one query); the incidents they belong to came
+    # with them (select_related("parent")), so every possible parent is already in hand.
+    with_children = {
+        member.pk
+        for member in members
+        if getattr(member, "has_children", None)
+        or (not hasattr(member, "has_children") and Ticket.objects.filter(parent=member).exists())
+    }
+    parents = {member.parent.pk: member.parent for member in members if member.parent is not None}
+    parents |= {member.pk: member for member in members if member.pk in with_children}
     parent = None
-    if parent_ids:
+    if parents:
         # The incident most of them already belong to (the oldest on a tie).
         parent = min(
-            Ticket.objects.filter(pk__in=parent_ids),
+            parents.values(),
             key=lambda p: (-sum(m.parent_id == p.pk for m in members), p.recorded_at, p.pk),
         )
     else:
         parent = members[0]
     to_link = [member for member in members if member.pk != parent.pk and member.parent_id is None]
     # A ticket that is itself an incident with its own children stays where it is.
-    if to_link:
-        with_children = set(
-            Ticket.objects.filter(parent__in=[member.pk for member in to_link])
-            .values_list("parent_id", flat=True)
-            .distinct()
-        )
-        to_link = [member for member in to_link if member.pk not in with_children]
+    to_link = [member for member in to_link if member.pk not in with_children]
     if not to_link:
         return None
     if not is_placeholder_error(ticket.error_message):

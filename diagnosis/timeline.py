@@ -55,6 +55,23 @@ def ticket_timeline(ticket: Ticket, viewer=None) -> list[TimelineEntry]:
     (toolkit.privacy); without a viewer everything is masked.
     """
     masked = viewer is None or not can_see_contact_details(viewer, ticket)
+    # The ticket page and its conversation card both ask for it: the page puts a dict on its ticket
+    # (remember_timeline) and the history is read once; elsewhere it is read on every call.
+    memo = ticket.__dict__.get("_timeline_memo")
+    if memo is None:
+        return _timeline(ticket, masked)
+    if masked not in memo:
+        memo[masked] = _timeline(ticket, masked)
+    return list(memo[masked])
+
+
+def remember_timeline(ticket: Ticket) -> Ticket:
+    """Read the history of this ticket instance once, however many cards ask (one request's life)."""
+    ticket.__dict__["_timeline_memo"] = {}
+    return ticket
+
+
+def _timeline(ticket: Ticket, masked: bool) -> list[TimelineEntry]:
     text = mask_free_text if masked else str
     entries = []
     records = list(ticket.history.select_related("history_user").order_by("history_date", "history_id"))
@@ -90,7 +107,7 @@ def ticket_timeline(ticket: Ticket, viewer=None) -> list[TimelineEntry]:
                 text=text(without_via_api(change.reason)),
             )
         )
-    for note in ticket.clarifications.select_related("added_by"):
+    for note in _clarifications(ticket):
         entries.append(
             TimelineEntry(
                 note.added_at,
@@ -102,3 +119,10 @@ def ticket_timeline(ticket: Ticket, viewer=None) -> list[TimelineEntry]:
         )
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
+
+
+def _clarifications(ticket: Ticket):
+    """The ticket page prefetches them (with who added each) for its own list: use those when there."""
+    if "clarifications" in getattr(ticket, "_prefetched_objects_cache", {}):
+        return ticket.clarifications.all()
+    return ticket.clarifications.select_related("added_by")

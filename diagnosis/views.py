@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import (
     FileResponse,
     HttpResponseBadRequest,
@@ -151,11 +151,12 @@ def ticket_detail(request, number):
     ticket = get_object_or_404(
         Ticket.objects.with_list_relations()
         .select_related("parent")
+        .annotate(has_children=Exists(Ticket.objects.filter(parent=OuterRef("pk"))))
         .prefetch_related(Prefetch("clarifications", Clarification.objects.select_related("added_by"))),
         number=number,
     )
     remember_timeline(ticket)  # the page's history and the conversation card's read it once
-    children = list(incident_children(ticket))
+    children = list(incident_children(ticket)) if ticket.has_children else []
     slas = ticket_slas(ticket)
     context = {
         "ticket": ticket,

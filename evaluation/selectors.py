@@ -231,8 +231,11 @@ def evaluation_panel(ticket: Ticket) -> PanelSummary:
         )
         .get()
     )
+    verification = verification_of(row)
+    # The page's stage card asks the same ticket for it next (resolution_verified): no second query.
+    Ticket._meta.get_field("verification").set_cached_value(ticket, verification)
     return PanelSummary(
-        verification=verification_of(row),
+        verification=verification,
         results=results_of(row),
         next_follow_up_at=row.ev_next_follow_up,
         open_action_count=row.ev_open_actions,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
 from toolkit.models import Customer, Ticket
 
@@ -59,29 +59,35 @@ def status_page(link: StatusLink) -> StatusPage:
 
 @dataclass
 class TicketCard:
-    status_link: StatusLink | None
-    report_link: ReportLink | None
+    status_link: StatusLink | None  # its created_at, last_used_at and created_by_id only
+    has_report_link: bool  # the ticket's customer has a working report link
     from_report: bool
 
 
 def ticket_card(ticket: Ticket) -> TicketCard:
-    """The ticket page's portal card: its working status link and its customer's working report link
-    (two queries)."""
-    status_link = (
-        StatusLink.objects.select_related("created_by")
-        .filter(ticket=ticket, revoked_at__isnull=True)
-        .order_by("-created_at", "-id")
-        .first()
+    """The ticket page's portal card: its working status link and whether its customer has a working
+    report link, in one query (the ticket's row with both looked up)."""
+    newest = StatusLink.objects.filter(ticket=OuterRef("pk"), revoked_at__isnull=True).order_by(
+        "-created_at", "-id"
     )
-    report_link = (
-        ReportLink.objects.select_related("created_by")
-        .filter(customer_id=ticket.customer_id, revoked_at__isnull=True)
-        .order_by("-created_at", "-id")
-        .first()
+    fields = ("pk", "created_at", "last_used_at", "created_by_id")
+    row = (
+        Ticket.objects.filter(pk=ticket.pk)
+        .annotate(
+            **{f"link_{name}": Subquery(newest.values(name)[:1]) for name in fields},
+            has_report_link=Exists(
+                ReportLink.objects.filter(customer_id=OuterRef("customer_id"), revoked_at__isnull=True)
+            ),
+        )
+        .values(*(f"link_{name}" for name in fields), "has_report_link")
+        .get()
     )
+    status_link = None
+    if row["link_pk"] is not None:
+        status_link = StatusLink(ticket=ticket, **{name: row[f"link_{name}"] for name in fields})
     return TicketCard(
         status_link=status_link,
-        report_link=report_link,
+        has_report_link=row["has_report_link"],
         from_report=status_link is not None and status_link.created_by_id is None,
     )
 

@@ -38,16 +38,16 @@ def followers(ticket) -> list[Follower]:
     return list(Follower.objects.filter(ticket=ticket).select_related("user").order_by("added_at", "pk"))
 
 
-def owner_candidates(ticket, team: Team | None):
-    """Everyone who may own it, the ticket's team first (then by name); the owner left out."""
+def owner_candidates(ticket, team: Team | None, *, keep_owner: bool = False):
+    """Everyone who may own it, the ticket's team first (then by name); the owner left out unless
+    `keep_owner` (the ticket page's card lists collaborators from the same rows)."""
     in_team = (
         Exists(Membership.objects.filter(team=team, user=OuterRef("pk"), away=False))
         if team is not None
         else Value(False, output_field=BooleanField())
     )
     return (
-        people()
-        .exclude(pk=ticket.owner_id)
+        (people() if keep_owner else people().exclude(pk=ticket.owner_id))
         .annotate(in_team=in_team)
         .order_by("-in_team", "first_name", "username")
     )

@@ -49,13 +49,17 @@ def panel_context(ticket, user) -> dict:
         "may_reassign": may_reassign,
     }
     if may_reassign:
-        candidates = list(selectors.owner_candidates(ticket, team))
-        form = ReassignForm(candidates=User.objects.none())
+        # One query for both lists: the owner candidates and, by name, the collaborator choices
+        # (CollaboratorForm's people(), owner included) — the form's own choices would count and then
+        # select again in the template.
+        everyone = list(
+            selectors.owner_candidates(ticket, team, keep_owner=True).order_by("first_name", "username")
+        )
+        candidates = [u for u in everyone if u.pk != ticket.owner_id]  # by name, in_team split below
         context |= {
-            "reassign_form": form,
             "team_candidates": [u for u in candidates if u.in_team],
             "other_candidates": [u for u in candidates if not u.in_team],
-            "collaborator_form": CollaboratorForm(),
+            "collaborator_choices": [("", "---------"), *((u.pk, u.display_name) for u in everyone)],
         }
     return {"teams_card": context}
 
