@@ -31,8 +31,7 @@ def _make_broker_folders(sender, source, **kwargs):
 
 BEAT_LOCK_REFUSED = (
     "Another celery beat is already running the schedule (lock %s held). This one stops so that the "
-    "periodic tasks are not sent twice; run exactly one beat. If none is running any more, the lock "
-    "expires within %s seconds (a beat stopped cleanly releases it at once)."
+    "periodic tasks are not sent twice; run exactly one beat. %s"
 )
 
 
@@ -54,6 +53,12 @@ class _RedisBeatLock:
 
     def acquire(self) -> bool:
         return bool(self.lock.acquire(blocking=False))
+
+    def hint(self) -> str:
+        return (
+            f"If none is running any more, the lock expires within {_lock_seconds():.0f} seconds "
+            "(a beat stopped cleanly releases it at once)."
+        )
 
     def renew(self) -> bool:
         """False when the lock is someone else's now (it expired while this beat stalled)."""
@@ -98,6 +103,9 @@ class _FileBeatLock:
     def renew(self) -> bool:
         return self.handle is not None
 
+    def hint(self) -> str:
+        return "The lock is a file lock on this machine: it goes with the process that holds it."
+
     def release(self) -> None:
         if self.handle is not None:
             self.handle.close()  # closing the file drops the flock
@@ -138,7 +146,7 @@ class SingleBeatScheduler(PersistentScheduler):
             self._beat_lock = _NoLock()
             return
         if not self._beat_lock.acquire():
-            message = BEAT_LOCK_REFUSED % (self._beat_lock.name, _lock_seconds())
+            message = BEAT_LOCK_REFUSED % (self._beat_lock.name, self._beat_lock.hint())
             logger.error(message)
             raise SystemExit(1)
         logger.info("beat: holding the beat lock %s", self._beat_lock.name)
