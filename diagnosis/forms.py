@@ -26,7 +26,7 @@ from toolkit.services import (
     validate_priority_override,
 )
 
-from .services import remembered_source, suggest_priority, suggest_problem_type
+from .services import INTAKE_TICKET_FIELDS, remembered_source, suggest_priority, suggest_problem_type
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M")
 
@@ -148,24 +148,7 @@ class IntakeForm(TicketFieldsMixin, forms.ModelForm):
 
     class Meta:
         model = Ticket
-        fields = [
-            "contact_details",
-            "source",
-            "occurred_at",
-            "description",
-            "error_message",
-            "problem_type",
-            "impact_scope",
-            "users_affected",
-            "frequency",
-            "business_urgency",
-            "peak_time",
-            "priority",
-            "priority_override_reason",
-            "preliminary_judgement",
-            "judgement_unverified",
-            "owner",
-        ]
+        fields = [*INTAKE_TICKET_FIELDS, "owner"]
         widgets = {
             "occurred_at": DATETIME_INPUT,
             "description": forms.Textarea(attrs={"rows": 4}),
