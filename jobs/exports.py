@@ -69,9 +69,8 @@ def export_job_run(job: Job) -> None:
         with transaction.atomic():
             job_lock_running(job)
             export.log(params=params, user=job.requester, row_count=exported.row_count)
-            Job.objects.filter(pk=job.pk).update(result=stored)
             # The count may have moved since the job started: the total becomes what was written.
-            Job.objects.filter(pk=job.pk).update(progress_total=exported.row_count)
+            Job.objects.filter(pk=job.pk).update(result=stored, progress_total=exported.row_count)
             job_finish(job, report={"rows": exported.row_count, "filename": exported.filename})
     except Exception:
         # Another attempt finished first (or the log failed): this attempt's file is not kept.
