@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.checks import Error, register
+from django.core.checks import Warning as CheckWarning
 from django.core.exceptions import ImproperlyConfigured
 
 from toolkit.choices import ProblemType
@@ -13,9 +14,22 @@ from . import mailbox
 def inbound_settings(app_configs=None, **kwargs):
     errors = []
     try:
-        mailbox.configured()
+        config = mailbox.configured()
     except ImproperlyConfigured as error:
+        config = None
         errors.append(Error(str(error), id="inbound.E001"))
+    if settings.INBOUND_EMAIL_CA_FILE:
+        try:
+            mailbox.tls_context()
+        except ImproperlyConfigured as error:
+            errors.append(Error(str(error), id="inbound.E004"))
+        if config is not None and config.security == "plain":
+            errors.append(
+                CheckWarning(
+                    "INBOUND_EMAIL_CA_FILE is set but INBOUND_EMAIL_URL is imap:// (no TLS): it is not used.",
+                    id="inbound.W001",
+                )
+            )
     if settings.INBOUND_DEFAULT_PROBLEM_TYPE not in ProblemType.values:
         errors.append(
             Error(

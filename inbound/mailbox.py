@@ -3,6 +3,8 @@
 IMAPClient (a kept package over the standard library's imaplib) talks to the server: UIDs throughout,
 raw message bytes as the server stores them, and a socket deadline on every step (connect, and each
 read or write after it), so a server that stops answering fails the poll instead of holding a worker.
+TLS (imaps://, imap+starttls://) verifies the certificate and host name against the system's trust
+store or INBOUND_EMAIL_CA_FILE (tls_context); a refused handshake fails the poll, never plain text.
 
 A poll reads the unseen mails' sizes, fetches their bodies in batches (``BODY.PEEK[]`` does not set
 \\Seen), hands each to ``services.mail_take`` and flags the batch \\Seen once the database has it. A
@@ -24,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 from imapclient import SEEN, IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientError as IMAPError
 
@@ -38,6 +41,7 @@ __all__ = [
     "describe",
     "parse_url",
     "poll",
+    "tls_context",
 ]
 
 DEFAULT_PORTS = {"imaps": 993, "imap": 143, "imap+starttls": 143}
@@ -103,11 +107,29 @@ def configured() -> MailboxConfig | None:
     return parse_url(settings.INBOUND_EMAIL_URL)
 
 
+def tls_context() -> ssl.SSLContext:
+    """Certificates verified, host name checked: against settings.INBOUND_EMAIL_CA_FILE alone when set (a
+    private CA), else the system's trust store. ImproperlyConfigured when the CA file cannot be loaded."""
+    ca_file = settings.INBOUND_EMAIL_CA_FILE
+    try:
+        context = ssl.create_default_context(cafile=ca_file or None)
+    except (OSError, ValueError) as error:
+        raise ImproperlyConfigured(
+            f"INBOUND_EMAIL_CA_FILE {ca_file!r} cannot be loaded as PEM certificates: {error}"
+        ) from None
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 def connect(config: MailboxConfig) -> IMAPClient:
-    """Logged in, with the deadlines of settings.INBOUND_EMAIL_TIMEOUT_SECONDS on every socket step."""
+    """Logged in, with the deadlines of settings.INBOUND_EMAIL_TIMEOUT_SECONDS on every socket step: the
+    connect deadline covers TCP, the TLS handshake of imaps:// and the greeting; the read deadline covers
+    every command after it, STARTTLS's handshake included. TLS is verified (tls_context); a failed
+    handshake or a server without STARTTLS fails the poll, never falling back to plain text."""
     seconds = settings.INBOUND_EMAIL_TIMEOUT_SECONDS
     timeout = SocketTimeout(connect=seconds, read=seconds)
-    context = ssl.create_default_context() if config.security != "plain" else None
+    context = tls_context() if config.security != "plain" else None
     client = IMAPClient(
         config.host,
         port=config.port,
@@ -127,6 +149,14 @@ def connect(config: MailboxConfig) -> IMAPClient:
 
 def describe(error: BaseException) -> str:
     """An IMAP or network error as one readable line (imaplib carries the server's words as bytes)."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return _(
+            "the server's TLS certificate is not trusted (%(reason)s); a private CA's certificate goes in "
+            "INBOUND_EMAIL_CA_FILE"
+        ) % {"reason": str(error.verify_message or error.reason or error).rstrip(".")}
+    if isinstance(error, ssl.SSLError):
+        reason = error.reason or error.strerror or error
+        return _("the TLS handshake failed (%(reason)s)") % {"reason": reason}
     parts = [arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg) for arg in error.args]
     # IMAPClient's LoginError holds the server's bytes already turned into "b'…'".
     parts = [part[2:-1] if part.startswith(("b'", 'b"')) and part[-1:] in "'\"" else part for part in parts]

@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.core.exceptions import ImproperlyConfigured
 
 from . import mailbox, services
 
@@ -22,6 +23,9 @@ def fetch_mail_task() -> dict[str, int]:
             "Inbound mail: the mailbox could not be polled (%s); the next poll tries again",
             mailbox.describe(error),
         )
+        return {}
+    except ImproperlyConfigured as error:  # INBOUND_EMAIL_CA_FILE cannot be loaded (`check` says so too)
+        logger.error("Inbound mail: %s", error)
         return {}
     if outcome.taken or outcome.already_taken:
         logger.info(

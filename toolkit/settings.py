@@ -280,6 +280,9 @@ CELERY_BEAT_SCHEDULE = {
 INBOUND_EMAIL_URL = env.str("INBOUND_EMAIL_URL", default="")
 INBOUND_EMAIL_POLL_SECONDS = env.int("INBOUND_EMAIL_POLL_SECONDS", default=60)
 INBOUND_EMAIL_TIMEOUT_SECONDS = env.float("INBOUND_EMAIL_TIMEOUT_SECONDS", default=30.0)
+# TLS (imaps://, imap+starttls://) verifies the server's certificate and host name against the system's
+# trust store, or against this PEM file alone when set (a private CA). Never plain text as a fallback.
+INBOUND_EMAIL_CA_FILE = env.str("INBOUND_EMAIL_CA_FILE", default="")
 # A larger mail is not downloaded: its header is kept as a failed mail for an admin, the mail stays put.
 INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=30 * 1024 * 1024)
 # Owner of tickets opened by mail (a username); empty: the first manager. Routing replaces this later.

@@ -30,6 +30,30 @@ def dovecot_server():
         stop(server)
 
 
+@pytest.fixture(scope="session")
+def dovecot_tls_server():
+    """A second Dovecot that requires TLS (imaps, and STARTTLS on imap) with a throw-away CA's certificate."""
+    if not DOVECOT.exists():
+        if IN_CI:
+            pytest.fail("/usr/sbin/dovecot is missing: .ci/run installs dovecot-imapd")
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+    server = start(tls=True)
+    try:
+        yield server
+    finally:
+        stop(server)
+
+
+@pytest.fixture
+def dovecot_tls(dovecot_tls_server, settings):
+    """The TLS Dovecot with an empty INBOX; INBOUND_EMAIL_URL is imaps://localhost:…, its CA trusted."""
+    dovecot_tls_server.empty()
+    settings.INBOUND_EMAIL_URL = dovecot_tls_server.url()
+    settings.INBOUND_EMAIL_CA_FILE = str(dovecot_tls_server.ca_file)
+    settings.INBOUND_EMAIL_TIMEOUT_SECONDS = 10
+    return dovecot_tls_server
+
+
 @pytest.fixture
 def dovecot(dovecot_server, settings):
     """The session's Dovecot with an empty INBOX, and INBOUND_EMAIL_URL pointing at it."""

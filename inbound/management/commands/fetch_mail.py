@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             outcome = services.poll_once()
-        except ImproperlyConfigured:
+        except ImproperlyConfigured as error:
+            if mailbox.configured() is not None:  # e.g. INBOUND_EMAIL_CA_FILE cannot be loaded
+                raise CommandError(str(error)) from None
             raise CommandError(_("Inbound mail is off: INBOUND_EMAIL_URL is not set.")) from None
         except (OSError, mailbox.IMAPError) as error:
             raise CommandError(
