@@ -262,6 +262,9 @@ class Ticket(models.Model):
             models.Index(fields=["error_message"], name="ticket_error_idx"),
             # sla= filter and sort by time left.
             models.Index(fields=["sla_state", "sla_due_at"], name="ticket_sla_idx"),
+            # My work's open tickets and the table's owner=me&sort=sla_due: ORDER BY sla_due_at ASC
+            # NULLS LAST, id read in order for one owner instead of sorting all their tickets.
+            models.Index(fields=["owner", "sla_due_at", "id"], name="ticket_owner_sla_due_idx"),
         ]
 
     def __str__(self):
