@@ -9,10 +9,12 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.db import models
 from django.db.models import F, OrderBy, Q, QuerySet
+from django.urls import get_script_prefix, reverse
 
 from diagnosis.filters import DEFAULT_SORT, SORTS, TicketFilter
 from toolkit.models import Contact, Customer, Ticket
@@ -194,6 +196,16 @@ def _person(user) -> dict | None:
     return {"id": user.pk, "username": user.username, "display_name": user.display_name}
 
 
+@lru_cache(maxsize=8)
+def _detail_url_pattern(script_prefix: str) -> str:
+    return reverse("diagnosis:detail", kwargs={"number": "__number__"})
+
+
+def _detail_url(number: str) -> str:
+    """The ticket page's address without a reverse() per row (a fifth of a 50-row page's time)."""
+    return _detail_url_pattern(get_script_prefix()).replace("__number__", number)
+
+
 def ticket_data(ticket: Ticket, viewer) -> dict:
     """A ticket as ``viewer`` may read it: the same masking as the table and the ticket page."""
     visible = can_see_contact_details(viewer, ticket)
@@ -231,7 +243,7 @@ def ticket_data(ticket: Ticket, viewer) -> dict:
         "recorded_by": _person(ticket.recorded_by),
         "recorded_at": ticket.recorded_at,
         "updated_at": ticket.updated_at,
-        "url": ticket.get_absolute_url(),
+        "url": _detail_url(ticket.number),
     }
 
 

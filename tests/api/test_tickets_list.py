@@ -200,3 +200,8 @@ def test_list_queries_do_not_grow_with_the_page(manager_api, tickets, django_ass
     with django_assert_max_num_queries(12):
         body = manager_api.get("/api/v1/tickets?limit=12").json()
     assert len(body["results"]) == 12
+
+
+def test_each_row_links_to_its_ticket_page(manager_api, tickets):
+    for row in manager_api.get("/api/v1/tickets").json()["results"]:
+        assert row["url"] == reverse("diagnosis:detail", kwargs={"number": row["number"]})
