@@ -18,6 +18,10 @@ def test_importing_the_settings_creates_no_file_or_folder(tmp_path):
     shutil.copy(ROOT / "toolkit" / "settings.py", tmp_path / "toolkit" / "settings.py")
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
     env["DJANGO_DEBUG"] = "true"
+    # The settings read the sign-in options through accounts.sso_settings: the project's packages stay
+    # importable, while BASE_DIR (from the copied file's place) is the empty folder.
+    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     code = "import runpy, sys; s = runpy.run_path(sys.argv[1]); print(s['CELERY_BROKER_URL'])"
     result = subprocess.run(  # noqa: S603 - fixed command
         [sys.executable, "-c", code, str(tmp_path / "toolkit" / "settings.py")],
