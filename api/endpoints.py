@@ -316,9 +316,13 @@ def _json(data: dict) -> dict:
     return schemas.TicketOut(**data).model_dump(mode="json")
 
 
-def _edit_data(ticket: Ticket, form_class, changes: dict) -> QueryDict:
-    """The edit form's data: the ticket's current values, with the changes on top (a PATCH)."""
-    form = form_class(instance=ticket)
+def _edit_data(ticket: Ticket, form_class, changes: dict, user) -> QueryDict:
+    """The edit form's data: the ticket's current values, with the changes on top (a PATCH).
+
+    Built from the form as ``user`` gets it, so the fields it may edit carry their real values (the
+    masked ones are not there at all) and an omitted field is never blanked.
+    """
+    form = form_class(instance=ticket, user=user)
     data = QueryDict(mutable=True)
     for name, field in form.fields.items():
         if field.disabled:
@@ -360,7 +364,9 @@ def ticket_update(request, number: str, payload: schemas.TicketPatch):
     if "owner" in changes:
         user = get_user_model().objects.filter(username=changes["owner"] or "").first()
         changes["owner"] = user.pk if user else -1
-    form = TicketEditForm(_edit_data(ticket, TicketEditForm, changes), instance=ticket, user=request.user)
+    form = TicketEditForm(
+        _edit_data(ticket, TicketEditForm, changes, request.user), instance=ticket, user=request.user
+    )
     refused = [name for name in changes if name not in form.fields or form.fields[name].disabled]
     if refused:
         raise PermissionDenied(

@@ -149,7 +149,13 @@ def test_concurrent_retries_create_one_ticket(engineer):
 
 @pytest.fixture
 def owned(engineer):
-    return TicketFactory(number="TS-20200101-0001", owner=engineer, recorded_by=engineer)
+    return TicketFactory(
+        number="TS-20200101-0001",
+        owner=engineer,
+        recorded_by=engineer,
+        error_message="Error500:ConnectionTimeout 请回电13912345678",
+        priority_override_reason="",
+    )
 
 
 @pytest.mark.django_db
@@ -163,6 +169,9 @@ def test_patch_changes_only_the_given_fields_with_history(engineer_api, engineer
     owned.refresh_from_db()
     assert owned.preliminary_judgement == "网络带宽不足" and owned.judgement_unverified
     assert owned.priority == "P1" and owned.source == "phone"
+    # Fields not sent keep their values, contact data included (never blanked by a PATCH).
+    assert owned.contact_details == "13856785678"
+    assert owned.error_message == "Error500:ConnectionTimeout 请回电13912345678"
     changed = [entry for entry in ticket_timeline(owned, viewer=engineer) if entry.kind == "changed"]
     assert changed[0].who == f"via API by {engineer.display_name}"
     # The ticket page's history says so, in the page's language.
