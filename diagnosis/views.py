@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import (
@@ -26,6 +25,7 @@ from toolkit.audit import contact_details_viewed
 from toolkit.choices import SlaClock, ViewSurface
 from toolkit.models import Clarification, Ticket
 from toolkit.pages import export_refused
+from toolkit.paginators import EstimatedCountPaginator
 
 from . import bulk, exports, imports
 from .forms import (
@@ -58,7 +58,8 @@ change_required = permission_required("toolkit.change_ticket", raise_exception=T
 @view_required
 def ticket_table(request):
     filterset = ticket_list(data=request.GET, user=request.user)
-    paginator = Paginator(filterset.qs, settings.DIAGNOSIS_PAGE_SIZE)
+    # Exact up to TABLE_EXACT_COUNT_MAX matches, PostgreSQL's estimate above ("about N").
+    paginator = EstimatedCountPaginator(filterset.qs, settings.DIAGNOSIS_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     contact_details_viewed(user=request.user, tickets=page.object_list, surface=ViewSurface.TABLE)
     query = request.GET.copy()

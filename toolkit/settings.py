@@ -363,6 +363,8 @@ REQUEST_MAX_BYTES = env.int(
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 DIAGNOSIS_PAGE_SIZE = 50
+# The table counts its matches exactly up to this many; above, PostgreSQL's estimate ("about N").
+TABLE_EXACT_COUNT_MAX = env.int("TABLE_EXACT_COUNT_MAX", default=10_000)
 # REST API: requests per token per minute before 429 (toolkit.ratelimit, counted in the cache).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 # Bulk actions on the table (diagnosis/bulk.py) act on at most this many tickets at once.

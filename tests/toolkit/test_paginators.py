@@ -1,0 +1,72 @@
+"""The table's cheap count (toolkit.paginators): exact up to TABLE_EXACT_COUNT_MAX, an estimate above it
+on PostgreSQL, exact on other databases."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from tests.factories import TicketFactory
+from toolkit.models import Ticket
+from toolkit.paginators import EstimatedCountPaginator
+
+ON_POSTGRESQL = connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def five_tickets(db):
+    return [TicketFactory() for _ in range(5)]
+
+
+def test_exact_below_the_threshold(five_tickets, settings, django_assert_num_queries):
+    settings.TABLE_EXACT_COUNT_MAX = 5
+    paginator = EstimatedCountPaginator(Ticket.objects.order_by("-id"), 2)
+    with django_assert_num_queries(1):
+        assert paginator.count == 5
+    assert not paginator.estimated
+    assert paginator.num_pages == 3
+    assert paginator.rounded_count == 5
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the planner's estimate is PostgreSQL's")
+def test_estimate_above_the_threshold_on_postgresql(five_tickets, settings, django_assert_num_queries):
+    settings.TABLE_EXACT_COUNT_MAX = 3
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE toolkit_ticket")
+    paginator = EstimatedCountPaginator(Ticket.objects.order_by("-id"), 2)
+    with django_assert_num_queries(2):  # the bounded count, then EXPLAIN
+        count = paginator.count
+    assert paginator.estimated
+    assert count >= 4  # never fewer than the rows the bounded count saw
+    assert count == 5  # analysed: the planner knows the table's size
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="other databases count exactly above the threshold too")
+def test_exact_above_the_threshold_elsewhere(five_tickets, settings):
+    settings.TABLE_EXACT_COUNT_MAX = 3
+    paginator = EstimatedCountPaginator(Ticket.objects.order_by("-id"), 2)
+    assert paginator.count == 5
+    assert not paginator.estimated
+
+
+def test_rounded_to_two_significant_figures():
+    paginator = EstimatedCountPaginator([], 50)
+    paginator.estimated = True
+    paginator.count = 21_347
+    assert paginator.rounded_count == 21_000
+    paginator.count = 987
+    assert paginator.rounded_count == 990
+
+
+def test_the_table_says_about_above_the_threshold(manager_client, five_tickets, settings):
+    settings.TABLE_EXACT_COUNT_MAX = 3
+    with connection.cursor() as cursor:
+        if ON_POSTGRESQL:
+            cursor.execute("ANALYZE toolkit_ticket")
+    page = manager_client.get(reverse("diagnosis:list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    if ON_POSTGRESQL:
+        assert "about 5 tickets" in page or "约 5 个问题" in page
+    else:
+        assert "5 tickets" in page or "5 个问题" in page
+    settings.TABLE_EXACT_COUNT_MAX = 10_000
+    page = manager_client.get(reverse("diagnosis:list")).content.decode()
+    assert "about" not in page.split('id="ticket-count"')[1].split("</p>")[0]

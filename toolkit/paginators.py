@@ -1,0 +1,67 @@
+"""Counting a table's rows cheaply (issue 15 §1): exact up to settings.TABLE_EXACT_COUNT_MAX, an estimate
+from PostgreSQL's planner above it.
+
+The exact count is bounded: ``SELECT COUNT(*) FROM (… LIMIT max + 1)`` reads at most max + 1 rows, so a
+filter matching 60,000 tickets no longer counts them all. Only when the bound is reached does the planner
+give its estimate (``EXPLAIN``, nothing read); on other databases the count is then exact. Small results
+cost one query, as before.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import connections
+from django.utils.functional import cached_property
+
+DEFAULT_EXACT_COUNT_MAX = 10_000
+
+
+def exact_count_max() -> int:
+    return max(0, int(getattr(settings, "TABLE_EXACT_COUNT_MAX", DEFAULT_EXACT_COUNT_MAX)))
+
+
+def planner_estimate(queryset) -> int | None:
+    """PostgreSQL's estimate of how many rows ``queryset`` returns; None on other databases."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class EstimatedCountPaginator(Paginator):
+    """A Paginator whose ``count`` is exact up to exact_count_max() and else PostgreSQL's estimate, in
+    which case ``estimated`` is True (show "about N")."""
+
+    estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        limit = exact_count_max()
+        queryset: Any = self.object_list  # a QuerySet (the table's filtered tickets)
+        bounded = queryset.order_by()[: limit + 1].count()
+        if bounded <= limit:
+            return bounded
+        estimate = planner_estimate(queryset)
+        if estimate is None:
+            return queryset.count()
+        self.estimated = True
+        # Never fewer than the rows known to be there.
+        return max(estimate, bounded)
+
+    @property
+    def rounded_count(self) -> int:
+        """The count to show: an estimate to two significant figures (21,347 → 21,000), else exact."""
+        if not self.estimated or self.count < 100:
+            return self.count
+        step = 10 ** (len(str(self.count)) - 2)
+        return round(self.count / step) * step
