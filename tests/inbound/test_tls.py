@@ -14,6 +14,7 @@ from django.utils import translation
 from inbound import checks, tasks
 from inbound.models import InboundMail
 from tests.inbound.conftest import make_mail
+from tests.inbound.dovecot import make_certificates
 from tests.inbound.test_settings import SilentServer
 from toolkit.choices import Source
 from toolkit.models import Ticket
@@ -75,8 +76,6 @@ def test_an_untrusted_certificate_is_refused_and_the_mail_waits_for_the_next_pol
 
 
 def test_another_ca_is_not_trusted_either(dovecot_tls, settings, tmp_path):
-    from tests.inbound.dovecot import make_certificates
-
     other_ca, _server, _key = make_certificates(tmp_path, name="Some other CA")
     settings.INBOUND_EMAIL_CA_FILE = str(other_ca)  # the file replaces the system store: only this CA
     dovecot_tls.deliver(make_mail())
@@ -127,9 +126,10 @@ def test_a_missing_ca_file_fails_the_check_and_fetch_mail_names_it(dovecot_tls, 
     assert_untouched(dovecot_tls)
 
 
-def test_a_ca_file_with_plain_imap_is_a_warning(settings, tmp_path, dovecot_tls_server):
+def test_a_ca_file_with_plain_imap_is_a_warning(settings, tmp_path):
+    ca_file, _server, _key = make_certificates(tmp_path)
     settings.INBOUND_EMAIL_URL = "imap://desk:pw@127.0.0.1:14301/INBOX"
-    settings.INBOUND_EMAIL_CA_FILE = str(dovecot_tls_server.ca_file)
+    settings.INBOUND_EMAIL_CA_FILE = str(ca_file)
     assert [error.id for error in checks.inbound_settings()] == ["inbound.W001"]
 
 
