@@ -10,6 +10,7 @@ CANDIDATE_LIMIT of them, compared in Python.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -54,15 +55,25 @@ class IncidentProposal:
         return int(window().total_seconds() // 60)
 
 
-def _same_problem(ticket: Ticket, other: Ticket) -> bool:
+def _same_problem_as(ticket: Ticket) -> Callable[[Ticket], bool]:
+    """Whether another ticket reports the same problem as ``ticket``; ``ticket``'s own normalised error
+    and bigrams are worked out once, not once per candidate (up to CANDIDATE_LIMIT of them)."""
     if not is_placeholder_error(ticket.error_message):
-        return normalise_text(ticket.error_message) == normalise_text(other.error_message)
-    if not is_placeholder_error(other.error_message):
-        return False
-    mine, theirs = _bigrams(ticket.description), _bigrams(other.description)
-    if len(mine) < 4 or len(theirs) < 4:
-        return False
-    return len(mine & theirs) / len(mine | theirs) >= DESCRIPTION_OVERLAP
+        error = normalise_text(ticket.error_message)
+        return lambda other: normalise_text(other.error_message) == error
+    mine = _bigrams(ticket.description)
+    if len(mine) < 4:
+        return lambda other: False
+
+    def same(other: Ticket) -> bool:
+        if not is_placeholder_error(other.error_message):
+            return False
+        theirs = _bigrams(other.description)
+        if len(theirs) < 4:
+            return False
+        return len(mine & theirs) / len(mine | theirs) >= DESCRIPTION_OVERLAP
+
+    return same
 
 
 def _similar_in_window(ticket: Ticket) -> list[Ticket]:
@@ -74,7 +85,8 @@ def _similar_in_window(ticket: Ticket) -> list[Ticket]:
         .annotate(has_children=Exists(Ticket.objects.filter(parent=OuterRef("pk"))))
         .order_by("-recorded_at", "-id")[:CANDIDATE_LIMIT]
     )
-    members = [other for other in candidates if other.pk == ticket.pk or _same_problem(ticket, other)]
+    same_problem = _same_problem_as(ticket)
+    members = [other for other in candidates if other.pk == ticket.pk or same_problem(other)]
     if all(other.pk != ticket.pk for other in members):
         members.append(ticket)
     return sorted(members, key=lambda other: (other.recorded_at, other.pk))
