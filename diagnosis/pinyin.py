@@ -6,8 +6,6 @@ Pure functions (no models), so the data migration that fills the keys of existin
 import re
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
-
 # Letters and digits only: "TSA 公司" and "TSA公司" give the same keys, and so do full-width forms.
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -25,6 +23,10 @@ def search_keys(name: str) -> tuple[str, str, str]:
     Latin letters and digits stay as they are (TSA公司 → "tsags", "tsagongsi"); a character pypinyin
     does not know is kept as itself.
     """
+    # Imported here: pypinyin's dictionaries take ~55 MiB, and only saving a customer needs them (a
+    # server worker that never does stays without them).
+    from pypinyin import Style, lazy_pinyin
+
     name = unicodedata.normalize("NFKC", name or "")
     initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default"))
     full = "".join(lazy_pinyin(name, style=Style.NORMAL, errors="default"))
