@@ -35,7 +35,19 @@ from common import PROJECT, prepare_environment
 
 SQLITE = Path(tempfile.gettempdir()) / "benchmark_export_vs_bare.sqlite3"
 ZONE = ZoneInfo("Asia/Shanghai")
-WORDS = ["登录", "验证码", "报表", "打印机", "同步", "数据库连接", "超时", "VPN", "邮件", "磁盘已满", "Error500"]
+WORDS = [
+    "登录",
+    "验证码",
+    "报表",
+    "打印机",
+    "同步",
+    "数据库连接",
+    "超时",
+    "VPN",
+    "邮件",
+    "磁盘已满",
+    "Error500",
+]
 
 
 def synthetic_rows(count: int) -> list[list]:
@@ -103,14 +115,22 @@ def child(writer: str, count: int, from_db: bool) -> None:
     translation.activate("zh-hans")
     rows = database_rows(count) if from_db else synthetic_rows(count)
     if writer == "bare":
-        rows = [[v.astimezone(ZONE).replace(tzinfo=None) if isinstance(v, datetime) else v for v in r] for r in rows]
+        rows = [
+            [v.astimezone(ZONE).replace(tzinfo=None) if isinstance(v, datetime) else v for v in r]
+            for r in rows
+        ]
     baseline = current_rss_mib()
     wall, cpu = time.perf_counter(), time.process_time()
     if writer == "ours":
         from toolkit.excel import Column, write_table
 
         columns = [
-            Column(f"c{i}", f"列{i}", 12, "datetime" if isinstance(v, datetime) else "number" if i == 0 else "text")
+            Column(
+                f"c{i}",
+                f"列{i}",
+                12,
+                "datetime" if isinstance(v, datetime) else "number" if i == 0 else "text",
+            )
             for i, v in enumerate(rows[0])
         ]
         exported = write_table(title="技术服务问题快速诊断表", columns=columns, rows=rows, filename="x.xlsx")
@@ -130,7 +150,9 @@ def child(writer: str, count: int, from_db: bool) -> None:
 
 
 def run_child(writer: str, count: int, from_db: bool) -> dict:
-    command = [sys.executable, __file__, "--child", writer, "--rows", str(count)] + (["--from-db"] if from_db else [])
+    command = [sys.executable, __file__, "--child", writer, "--rows", str(count)] + (
+        ["--from-db"] if from_db else []
+    )
     result = subprocess.run(command, cwd=PROJECT, env=os.environ, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         sys.exit(f"{writer} run failed:\n{result.stdout}\n{result.stderr}")
@@ -152,7 +174,9 @@ def main() -> None:
         from common import manage
 
         manage("migrate", "--no-input")
-    print(f"{args.rows:,} rows, {'from ' + database if args.from_db else 'generated'}; {args.repeat} runs each")
+    print(
+        f"{args.rows:,} rows, {'from ' + database if args.from_db else 'generated'}; {args.repeat} runs each"
+    )
     results: dict[str, list[dict]] = {"ours": [], "bare": []}
     for run in range(args.repeat):
         for writer in ("ours", "bare") if run % 2 == 0 else ("bare", "ours"):

@@ -217,7 +217,7 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="children",
     )
-    # Set when the ticket is cancelled as a duplicate of another (toolkit.services.ticket_cancel_as_duplicate);
+    # Set when the ticket is cancelled as a duplicate of another (services.ticket_cancel_as_duplicate);
     # deleting the other ticket keeps this one (its history still names it).
     duplicate_of = models.ForeignKey(
         "self",
