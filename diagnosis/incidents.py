@@ -55,20 +55,20 @@ class IncidentProposal:
         return int(window().total_seconds() // 60)
 
 
-def _same_problem_as(ticket: Ticket) -> Callable[[Ticket], bool]:
-    """Whether another ticket reports the same problem as ``ticket``; ``ticket``'s own normalised error
-    and bigrams are worked out once, not once per candidate (up to CANDIDATE_LIMIT of them)."""
+def _same_problem_as(ticket: Ticket) -> Callable[[str, str], bool]:
+    """Whether another ticket (its error message and description) reports the same problem as ``ticket``;
+    ``ticket``'s own normalised error and bigrams are worked out once, not once per candidate."""
     if not is_placeholder_error(ticket.error_message):
         error = normalise_text(ticket.error_message)
-        return lambda other: normalise_text(other.error_message) == error
+        return lambda error_message, description: normalise_text(error_message) == error
     mine = _bigrams(ticket.description)
     if len(mine) < 4:
-        return lambda other: False
+        return lambda error_message, description: False
 
-    def same(other: Ticket) -> bool:
-        if not is_placeholder_error(other.error_message):
+    def same(error_message: str, description: str) -> bool:
+        if not is_placeholder_error(error_message):
             return False
-        theirs = _bigrams(other.description)
+        theirs = _bigrams(description)
         if len(theirs) < 4:
             return False
         return len(mine & theirs) / len(mine | theirs) >= DESCRIPTION_OVERLAP
@@ -77,25 +77,40 @@ def _same_problem_as(ticket: Ticket) -> Callable[[Ticket], bool]:
 
 
 def _similar_in_window(ticket: Ticket) -> list[Ticket]:
+    """The open tickets of the window reporting the same problem, ``ticket`` included, oldest first.
+
+    Two passes, so that a ticket page without a proposal stays cheap: the candidates' few compared
+    columns as plain tuples (no model instances, no joins), then — only when enough customers share
+    the problem — the members themselves, with their customer, parent and whether they have children.
+    """
     span = window()
     candidates = (
         Ticket.objects.open()
         .filter(recorded_at__gte=ticket.recorded_at - span, recorded_at__lte=ticket.recorded_at + span)
-        .select_related("customer", "parent")
-        .annotate(has_children=Exists(Ticket.objects.filter(parent=OuterRef("pk"))))
-        .order_by("-recorded_at", "-id")[:CANDIDATE_LIMIT]
+        .order_by("-recorded_at", "-id")
+        .values_list("pk", "customer_id", "error_message", "description")[:CANDIDATE_LIMIT]
     )
     same_problem = _same_problem_as(ticket)
-    members = [other for other in candidates if other.pk == ticket.pk or same_problem(other)]
-    if all(other.pk != ticket.pk for other in members):
-        members.append(ticket)
+    matched = {
+        pk: customer_id
+        for pk, customer_id, error_message, description in candidates
+        if pk == ticket.pk or same_problem(error_message, description)
+    }
+    matched[ticket.pk] = ticket.customer_id
+    if len(set(matched.values())) < min_customers():
+        return [ticket]
+    members = list(
+        Ticket.objects.filter(pk__in=matched)
+        .select_related("customer", "parent")
+        .annotate(has_children=Exists(Ticket.objects.filter(parent=OuterRef("pk"))))
+    )
     return sorted(members, key=lambda other: (other.recorded_at, other.pk))
 
 
 def incident_proposal(ticket: Ticket) -> IncidentProposal | None:
     """The proposal to show on ``ticket``'s page, or None: fewer than min_customers() customers, a closed
     ticket, or everyone already grouped under one incident. One bounded query: the candidates, with
-    whether each has children."""
+    whether each has children (a second one, for the members, only when there are enough customers)."""
     if not ticket.is_open:
         return None
     members = _similar_in_window(ticket)
