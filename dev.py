@@ -51,12 +51,19 @@ def ensure_environment():
     if not PYTHON.exists():
         say("Creating the virtual environment in .venv")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    extras = "dev,ldap" if ldap_headers_present() else "dev"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != wanted:
         say("Installing packages (first run takes a minute)")
         run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-        run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
         STAMP.write_text(wanted)
+
+
+def ldap_headers_present():
+    """python-ldap (LDAP sign-in, an extra) compiles against these; without them it is left out."""
+    include = Path("/usr/include")
+    return (include / "ldap.h").exists() and (include / "sasl" / "sasl.h").exists()
 
 
 def app_env():

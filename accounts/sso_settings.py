@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 LDAP_BACKEND = "accounts.sso.LDAPRoleBackend"
 OIDC_BACKEND = "accounts.sso.OIDCRoleBackend"
 
@@ -66,8 +68,14 @@ def sso_settings(env, backends: list[str]) -> dict[str, Any]:
 
 
 def ldap_settings(env, server: str) -> dict[str, Any]:
-    import ldap
-    from django_auth_ldap import config
+    try:
+        import ldap
+        from django_auth_ldap import config
+    except ImportError as error:  # the "ldap" extra: python-ldap compiles against libldap2-dev/libsasl2-dev
+        raise ImproperlyConfigured(
+            "LDAP_SERVER_URI is set but django-auth-ldap is not installed: pip install -e '.[ldap]' "
+            "(with the OpenLDAP and SASL headers, e.g. apt-get install libldap2-dev libsasl2-dev)."
+        ) from error
 
     group_types = {
         "groupofnames": config.GroupOfNamesType,
