@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Iterable
 
-import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -70,13 +69,13 @@ def role_required() -> bool:
 # ---------------------------------------------------------------- LDAP
 
 
-try:
-    from django_auth_ldap.backend import LDAPBackend
-except ImportError:  # python-ldap missing: the backend is simply not offered
-    LDAPBackend = None  # type: ignore[assignment,misc]
-
-
-if LDAPBackend is not None:
+# django-auth-ldap (python-ldap) is imported when the backend is first looked up (settings name it only
+# when LDAP_SERVER_URI is set), not at start-up: a web worker without LDAP doesn't carry it.
+def _ldap_role_backend() -> type | None:
+    try:
+        from django_auth_ldap.backend import LDAPBackend
+    except ImportError:  # python-ldap missing: the backend is simply not offered
+        return None
 
     class LDAPRoleBackend(LDAPBackend):
         """django-auth-ldap, with our roles from the person's directory groups at every sign-in."""
@@ -93,6 +92,8 @@ if LDAPBackend is not None:
             if user is not None:
                 roles_apply(user, roles_for(ldap_user.group_dns, settings.LDAP_ROLE_GROUPS))
             return user
+
+    return LDAPRoleBackend
 
 
 # ---------------------------------------------------------------- OpenID Connect
@@ -123,6 +124,8 @@ def oidc_discovery(issuer: str) -> dict:
         cached = _discovery.get(issuer)
         if cached and now - cached[0] < DISCOVERY_TTL_SECONDS:
             return cached[1]
+    import requests  # loaded by an OIDC sign-in, not at start-up
+
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     response = requests.get(url, timeout=5)
     response.raise_for_status()
@@ -147,13 +150,14 @@ def oidc_setting(name: str, *default):
     raise ImproperlyConfigured(f"Setting {name} not found")
 
 
-try:
-    from mozilla_django_oidc.auth import OIDCAuthenticationBackend
-except ImportError:  # pragma: no cover - a dependency of the project
-    OIDCAuthenticationBackend = None  # type: ignore[assignment,misc]
-
-
-if OIDCAuthenticationBackend is not None:
+# mozilla-django-oidc (requests, PyJWT, cryptography) likewise: imported at the first look-up of the
+# backend, which settings name only when OIDC_CLIENT_ID is set.
+def _oidc_role_backend() -> type | None:
+    try:
+        import requests
+        from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+    except ImportError:  # pragma: no cover - a dependency of the project
+        return None
 
     class OIDCRoleBackend(OIDCAuthenticationBackend):
         """mozilla-django-oidc: users matched by their username claim, created at the first sign-in,
@@ -235,3 +239,24 @@ if OIDCAuthenticationBackend is not None:
             except (requests.RequestException, SuspiciousOperation) as error:
                 logger.warning("OIDC sign-in failed: %s", error)
                 return None
+
+    return OIDCRoleBackend
+
+
+_backend_builders = {"LDAPRoleBackend": _ldap_role_backend, "OIDCRoleBackend": _oidc_role_backend}
+_backend_classes: dict[str, type | None] = {}
+_backend_lock = threading.Lock()
+
+
+def __getattr__(name: str) -> type:
+    """accounts.sso.LDAPRoleBackend and OIDCRoleBackend, each built (its package imported) at its first
+    look-up."""
+    if name not in _backend_builders:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _backend_lock:
+        if name not in _backend_classes:
+            _backend_classes[name] = _backend_builders[name]()
+    backend = _backend_classes[name]
+    if backend is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r} (its package is not installed)")
+    return backend

@@ -5,7 +5,6 @@ import logging
 import warnings
 
 from django.core.files.base import ContentFile
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .models import Attachment
 from .storage import attachment_storage, thumbnail_name
@@ -16,6 +15,8 @@ BOX = (320, 320)
 
 
 def _render(source) -> bytes:
+    from PIL import Image, ImageOps  # Pillow: loaded by the first thumbnail, not at start-up
+
     with warnings.catch_warnings():
         # An image of more pixels than Pillow's limit is refused, never decoded (decompression bombs).
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -35,6 +36,8 @@ def thumbnail_of(attachment: Attachment) -> str | None:
         return attachment.thumbnail
     if attachment.is_deleted or not attachment.has_thumbnail or not attachment.file.name:
         return None
+    from PIL import Image, UnidentifiedImageError
+
     storage = attachment_storage()
     try:
         with storage.open(attachment.file.name, "rb") as source:

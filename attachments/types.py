@@ -6,7 +6,6 @@ cannot recognise at all, and libmagic also tells HTML, SVG and scripts apart fro
 they can be refused.
 """
 
-import magic
 from django.utils.translation import gettext_lazy as _
 
 # How much of a file libmagic reads: enough for office documents (zip containers name their parts
@@ -63,6 +62,8 @@ def detect(head: bytes) -> str:
     """The content type libmagic reads in the first bytes of a file (``application/octet-stream`` if none)."""
     if not head:
         return "application/x-empty"
+    import magic  # here, not at start-up: libmagic is loaded by the first upload, not by every worker
+
     return magic.from_buffer(head, mime=True)
 
 

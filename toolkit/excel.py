@@ -13,16 +13,18 @@ starting with "=" into a live formula), after sanitize_text.
 """
 
 import contextlib
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-import xlsxwriter
 from django.utils import timezone
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from xlsxwriter.utility import xl_rowcol_to_cell
+
+# XlsxWriter is imported where a workbook is written, not at start-up (each web worker's memory).
+# Characters XML forbids: openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE, copied so openpyxl isn't loaded here.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 # A spreadsheet runs text starting with these as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -110,6 +112,9 @@ def write_table(
     """Title row, header row, data rows; frozen header, auto-filter, column widths, real dates.
 
     `sheet_name` is for a title longer than Excel's 31 characters for a sheet name (else it is cut)."""
+    import xlsxwriter
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it after streaming
     workbook = xlsxwriter.Workbook(
         handle,

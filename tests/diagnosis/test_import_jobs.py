@@ -19,7 +19,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.worksheet._reader import WorkSheetParser
 
-from diagnosis import imports
+from diagnosis import imports, xlsx_reader
 from jobs.models import Job, JobState
 from jobs.services import MAX_ATTEMPTS, JobAlreadyFinished, job_claim, job_run
 from knowledge.models import TicketSearchDoc
@@ -53,7 +53,7 @@ def rows_parsed(monkeypatch):
     """How many sheet rows are parsed (openpyxl's row parser and the import's values-only one, counted;
     they still do the work)."""
     counter = {"rows": 0}
-    for parser in (WorkSheetParser, imports._ValuesParser):
+    for parser in (WorkSheetParser, xlsx_reader._ValuesParser):
         parse_row = parser.parse_row
 
         def counting(self, row, parse_row=parse_row):

@@ -1,0 +1,68 @@
+"""A web worker's start-up leaves the heavy packages only some pages need unimported (issue 15: memory).
+
+django.setup() and the root URLconf, in a fresh interpreter without LDAP settings: openpyxl and Pillow
+(the ticket import, thumbnails), XlsxWriter (exports), python-magic (uploads) and django-auth-ldap /
+python-ldap (the LDAP backend), mozilla-django-oidc with requests and PyJWT (OIDC sign-in) come when
+first used.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+LAZY = (
+    "openpyxl",
+    "xlsxwriter",
+    "PIL",
+    "magic",
+    "ldap",
+    "django_auth_ldap",
+    "mozilla_django_oidc",
+    "requests",
+    "jwt",
+)
+
+CODE = """
+import json, sys
+import django
+django.setup()
+import toolkit.urls
+from django.urls import resolve
+resolve("/")
+print(json.dumps(sorted(name for name in sys.argv[1:] if name in sys.modules)))
+"""
+
+
+def test_heavy_packages_are_not_imported_at_start_up():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LDAP_")}
+    env["DJANGO_DEBUG"] = "true"
+    env["DJANGO_SETTINGS_MODULE"] = "toolkit.settings"
+    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    result = subprocess.run(  # noqa: S603 - fixed command
+        [sys.executable, "-c", CODE, *LAZY],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_sso_backends_are_still_found_by_their_dotted_paths():
+    from django.contrib.auth import load_backend
+
+    from accounts import sso
+    from accounts.sso_settings import LDAP_BACKEND, OIDC_BACKEND
+
+    backend = load_backend(LDAP_BACKEND)
+    assert type(backend).__name__ == "LDAPRoleBackend"
+    assert type(backend) is sso.LDAPRoleBackend  # built once
+    backend = load_backend(OIDC_BACKEND)
+    assert type(backend).__name__ == "OIDCRoleBackend"
+    assert type(backend) is sso.OIDCRoleBackend
