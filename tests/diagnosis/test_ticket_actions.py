@@ -55,7 +55,7 @@ def test_a_hand_made_stage_change_on_someone_elses_ticket_is_refused(engineer_cl
     url = reverse("diagnosis:stage", args=[ticket.number])
     response = engineer_client.post(url, {"to_stage": to_stage, "reason": "不是我的工单"})
     assert response.status_code == 403
-    assert "只有工单的负责人或经理" in response.content.decode()
+    assert "只有问题的责任人或经理" in response.content.decode()
     assert Ticket.objects.get(pk=ticket.pk).stage == Stage.DIAGNOSIS
     assert not StageChange.objects.exists()
 
