@@ -20,7 +20,27 @@ OpenID Connect (Keycloak, Authing, Azure AD, …), on when OIDC_CLIENT_ID is set
   OIDC_USERNAME_CLAIM        default "preferred_username"
   OIDC_SCOPES                default "openid email profile"
 
-SSO_REQUIRE_ROLE (default true): refuse a person no group maps to a role.
+WeCom (企业微信), DingTalk (钉钉) and Feishu (飞书) / Lark, each on when its ids are set (accounts/social.py;
+django-allauth's socialaccount flow, installed only then):
+  WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET   the self-built app's corp id, AgentId and Secret
+  WECOM_LOGIN_URL            default https://login.work.weixin.qq.com
+  WECOM_API_BASE             default https://qyapi.weixin.qq.com
+  DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET    the internal app's Client ID (AppKey) and Client Secret
+  DINGTALK_LOGIN_URL         default https://login.dingtalk.com
+  DINGTALK_API_BASE          default https://api.dingtalk.com
+  DINGTALK_OAPI_BASE         default https://oapi.dingtalk.com (the organisation's directory)
+  FEISHU_APP_ID, FEISHU_APP_SECRET              the custom app's App ID and App Secret
+  FEISHU_API_BASE            default https://open.feishu.cn; Lark: https://open.larksuite.com
+  WECOM_ROLE_DEPARTMENTS, DINGTALK_ROLE_DEPARTMENTS, FEISHU_ROLE_DEPARTMENTS
+                             JSON: {"<department id or name>": "engineer" | "manager" | "admin", …}
+  SOCIAL_TIMEOUT_SECONDS     deadline of each call to a platform (default 5)
+Only members of the organisation (the app's own directory) sign in. Someone is linked at the first
+sign-in to the active user with their directory e-mail address (or to the user an admin recorded their
+platform user id for: Administration → Social accounts), else created when their departments map to a
+role. With a department map set, the role follows the departments at every sign-in (as LDAP groups);
+without one, the roles given here stand and the platform only proves who someone is.
+
+SSO_REQUIRE_ROLE (default true): refuse a person no group (department) maps to a role.
 """
 
 from __future__ import annotations
@@ -31,6 +51,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 LDAP_BACKEND = "accounts.sso.LDAPRoleBackend"
 OIDC_BACKEND = "accounts.sso.OIDCRoleBackend"
+# django-allauth's apps, installed only while one of WeCom, DingTalk or Feishu is configured, so that a
+# web worker without them does not load allauth at start-up (issue 15). Their tables come with `migrate`.
+SOCIAL_APPS = ["allauth", "allauth.account", "allauth.socialaccount"]
+SOCIAL_MIDDLEWARE = "allauth.account.middleware.AccountMiddleware"
 
 
 def sso_settings(env, backends: list[str]) -> dict[str, Any]:
@@ -58,6 +82,7 @@ def sso_settings(env, backends: list[str]) -> dict[str, Any]:
         "OIDC_OP_USER_ENDPOINT": env.str("OIDC_USERINFO_ENDPOINT", default=""),
         "OIDC_OP_JWKS_ENDPOINT": env.str("OIDC_JWKS_ENDPOINT", default=""),
     }
+    values.update(social_settings(env))
     server = env.str("LDAP_SERVER_URI", default="")
     if server:
         values.update(ldap_settings(env, server))
@@ -113,3 +138,41 @@ def ldap_settings(env, server: str) -> dict[str, Any]:
             ldap.OPT_REFERRALS: 0,
         },
     }
+
+
+def social_settings(env) -> dict[str, Any]:
+    """WeCom, DingTalk and Feishu (accounts/social.py); SOCIAL_ENABLED says whether any is configured."""
+    values: dict[str, Any] = {
+        "WECOM_CORP_ID": env.str("WECOM_CORP_ID", default=""),
+        "WECOM_AGENT_ID": env.str("WECOM_AGENT_ID", default=""),
+        "WECOM_SECRET": env.str("WECOM_SECRET", default=""),
+        "WECOM_LOGIN_URL": env.str("WECOM_LOGIN_URL", default="https://login.work.weixin.qq.com"),
+        "WECOM_API_BASE": env.str("WECOM_API_BASE", default="https://qyapi.weixin.qq.com"),
+        "DINGTALK_CLIENT_ID": env.str("DINGTALK_CLIENT_ID", default=""),
+        "DINGTALK_CLIENT_SECRET": env.str("DINGTALK_CLIENT_SECRET", default=""),
+        "DINGTALK_LOGIN_URL": env.str("DINGTALK_LOGIN_URL", default="https://login.dingtalk.com"),
+        "DINGTALK_API_BASE": env.str("DINGTALK_API_BASE", default="https://api.dingtalk.com"),
+        "DINGTALK_OAPI_BASE": env.str("DINGTALK_OAPI_BASE", default="https://oapi.dingtalk.com"),
+        "FEISHU_APP_ID": env.str("FEISHU_APP_ID", default=""),
+        "FEISHU_APP_SECRET": env.str("FEISHU_APP_SECRET", default=""),
+        "FEISHU_API_BASE": env.str("FEISHU_API_BASE", default="https://open.feishu.cn"),
+        "WECOM_ROLE_DEPARTMENTS": env.json("WECOM_ROLE_DEPARTMENTS", default={}),
+        "DINGTALK_ROLE_DEPARTMENTS": env.json("DINGTALK_ROLE_DEPARTMENTS", default={}),
+        "FEISHU_ROLE_DEPARTMENTS": env.json("FEISHU_ROLE_DEPARTMENTS", default={}),
+        # django-allauth: our adapter decides who signs in (accounts/social_flow.py); tokens are not kept.
+        "SOCIALACCOUNT_ADAPTER": "accounts.social_flow.SocialAdapter",
+        "SOCIALACCOUNT_STORE_TOKENS": False,
+        "SOCIALACCOUNT_REQUESTS_TIMEOUT": env.float("SOCIAL_TIMEOUT_SECONDS", default=5.0),
+    }
+    wecom = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET")
+    for names in (
+        wecom,
+        ("DINGTALK_CLIENT_ID", "DINGTALK_CLIENT_SECRET"),
+        ("FEISHU_APP_ID", "FEISHU_APP_SECRET"),
+    ):
+        if any(values[name] for name in names) and not all(values[name] for name in names):
+            raise ImproperlyConfigured(f"Set all of {', '.join(names)}, or none.")
+    values["SOCIAL_ENABLED"] = any(
+        values[name] for name in ("WECOM_CORP_ID", "DINGTALK_CLIENT_ID", "FEISHU_APP_ID")
+    )
+    return values

@@ -11,6 +11,13 @@ urlpatterns = [
     # OpenID Connect sign-in (accounts/sso.py); 404 while OIDC is not configured.
     path("oidc/start/", sso_views.oidc_start, name="oidc_authentication_init"),
     path("oidc/callback/", sso_views.oidc_callback, name="oidc_authentication_callback"),
+    # WeCom, DingTalk and Feishu sign-in (accounts/social.py); 404 while the platform is not configured.
+    # django-allauth finds each callback by the name "<platform>_callback"; none of allauth's own account
+    # pages (signup, password reset, e-mail management) is mounted.
+    path("social/<slug:platform>/start/", sso_views.social_start, name="social_start"),
+    path("wecom/callback/", sso_views.social_callback, {"platform": "wecom"}, name="wecom_callback"),
+    path("dingtalk/callback/", sso_views.social_callback, {"platform": "dingtalk"}, name="dingtalk_callback"),
+    path("feishu/callback/", sso_views.social_callback, {"platform": "feishu"}, name="feishu_callback"),
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("security/", views.security, name="account_security"),
     path("security/language/", views.security_language, name="account_security_language"),

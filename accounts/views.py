@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from . import ratelimit, selectors, services, sessions, sso
+from . import ratelimit, selectors, services, sessions, social, sso
 from .forms import CodeForm, LanguageForm, RecipientLanguagePasswordResetForm
 
 TOO_MANY_REQUESTS = 429
@@ -37,6 +37,7 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         # Single sign-on offered beside the password form (accounts/sso.py).
         context["oidc_provider_name"] = sso.oidc_provider_name() if sso.oidc_enabled() else ""
+        context["social_platforms"] = social.enabled_platforms()
         return context
 
     def form_valid(self, form):

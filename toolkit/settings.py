@@ -405,6 +405,11 @@ AUTHENTICATION_BACKENDS = [
 from accounts.sso_settings import sso_settings  # noqa: E402 - read after the backends above
 
 globals().update(sso_settings(env, AUTHENTICATION_BACKENDS))
+if globals()["SOCIAL_ENABLED"]:  # WeCom, DingTalk or Feishu sign-in: django-allauth's apps, only then
+    from accounts.sso_settings import SOCIAL_APPS, SOCIAL_MIDDLEWARE  # noqa: E402
+
+    INSTALLED_APPS += SOCIAL_APPS
+    MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"), SOCIAL_MIDDLEWARE)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
 if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() <= 0:

@@ -19,3 +19,11 @@ MEDIA_ROOT = Path(tempfile.gettempdir()) / f"service-toolkit-test-media-{os.getp
 # django-axes needs the request in authenticate(), which the test client's login() does not pass; the
 # lockout tests (tests/accounts/) switch it on for themselves.
 AXES_ENABLED = False
+
+# WeCom, DingTalk and Feishu sign-in's apps (django-allauth), as when one is configured: their tables
+# exist and tests/sso/test_social.py turns each platform on with its settings.
+from accounts.sso_settings import SOCIAL_APPS, SOCIAL_MIDDLEWARE  # noqa: E402
+
+INSTALLED_APPS = [*INSTALLED_APPS, *(app for app in SOCIAL_APPS if app not in INSTALLED_APPS)]  # noqa: F405
+if SOCIAL_MIDDLEWARE not in MIDDLEWARE:  # noqa: F405
+    MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"), SOCIAL_MIDDLEWARE)  # noqa: F405

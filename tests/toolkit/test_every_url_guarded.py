@@ -24,6 +24,11 @@ PUBLIC = {
     # OpenID Connect sign-in: off to the identity provider and back (404 while OIDC is not configured).
     "oidc_authentication_init",
     "oidc_authentication_callback",
+    # WeCom, DingTalk and Feishu sign-in: the same, each 404 while its platform is not configured.
+    "social_start",
+    "wecom_callback",
+    "dingtalk_callback",
+    "feishu_callback",
     # A signed-in person's own account and own notifications, whatever their role.
     "password_change",
     "password_change_done",

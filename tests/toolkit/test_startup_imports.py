@@ -24,6 +24,7 @@ LAZY = (
     "mozilla_django_oidc",
     "requests",
     "jwt",
+    "allauth",  # WeCom, DingTalk and Feishu sign-in: installed only when one is configured
 )
 
 CODE = """
