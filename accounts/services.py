@@ -8,7 +8,6 @@ django-otp itself, so no verification happens inside a transaction that a Valida
 
 from base64 import b32encode
 
-import segno
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -49,6 +48,8 @@ def totp_enrolment_start(*, user) -> TOTPDevice:
 
 def totp_qr_svg(*, device: TOTPDevice) -> str:
     """The otpauth:// link of the device as an inline SVG QR code (drawn here: no CDN, no image file)."""
+    import segno  # here, not at the top: only the two-factor set-up page draws a QR code
+
     return segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
 
 

@@ -9,6 +9,7 @@ the language of ``Accept-Language``.
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -16,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse, QueryDict
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Header, NinjaAPI, Query, Router, Status, Swagger
@@ -61,6 +63,16 @@ class BearerToken(HttpBearer):
         return api_token
 
 
+class LocalSwagger(Swagger):
+    """Swagger UI from ninja's bundled files (STATICFILES_DIRS / TEMPLATES in settings): ninja renders
+    its CDN page unless "ninja" is an installed app, and listing it would load ninja in every web worker."""
+
+    def render_page(self, request, api, **kwargs):
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {"swagger_settings": json.dumps(self.settings, indent=1), "api": api, "add_csrf": False}
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
     title="Service Toolkit API",
     version="1",
@@ -72,7 +84,7 @@ api = NinjaAPI(
     auth=BearerToken(),
     openapi_url="/openapi.json",
     docs_url="/docs",
-    docs=Swagger(settings={"persistAuthorization": False}),
+    docs=LocalSwagger(settings={"persistAuthorization": False}),
 )
 
 

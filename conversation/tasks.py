@@ -2,14 +2,14 @@
 
 import logging
 
-from celery import shared_task
+from toolkit.celery import app
 
 from . import services
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True)
+@app.task(ignore_result=True)
 def reply_email_task(message_pk: int) -> str:
     """Mail one reply. The claim in reply_email_send makes a duplicate or re-delivered message harmless.
 

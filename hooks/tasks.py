@@ -2,17 +2,17 @@
 
 import logging
 
-from celery import shared_task
 from django.conf import settings
 from kombu.exceptions import OperationalError as BrokerError
 
 from toolkit import notifications
+from toolkit.celery import app
 from toolkit.tasks import DELIVERY_MESSAGE_EXPIRES_SECONDS
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
+@app.task(ignore_result=True, soft_time_limit=60, time_limit=90)
 def deliver_hook_task(delivery_id: int) -> str:
     """Send one webhook delivery. The claim makes a duplicate or re-delivered message harmless; a failed
     attempt sets next_attempt_at and the periodic scan queues it again (no Celery retry)."""

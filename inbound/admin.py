@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from toolkit.admin_privacy import ContactPrivacyAdminMixin
 
-from . import services
 from .models import InboundMail, InboundStatus
 
 RAW_PREVIEW_BYTES = 8 * 1024
@@ -76,6 +75,8 @@ class InboundMailAdmin(ContactPrivacyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Process the selected failed mails again"), permissions=["change"])
     def process_again(self, request, queryset):
+        from . import services  # here, not at the top: it loads the IMAP client, which web pages never need
+
         done = failed = 0
         for mail in queryset.filter(status=InboundStatus.FAILED):
             try:

@@ -7,11 +7,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 from toolkit.choices import ProblemType
 
-from . import mailbox
-
 
 @register()
 def inbound_settings(app_configs=None, **kwargs):
+    from . import mailbox  # here, not at the top: the IMAP client stays out of web workers until a poll
+
     errors = []
     try:
         config = mailbox.configured()

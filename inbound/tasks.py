@@ -2,15 +2,16 @@
 
 import logging
 
-from celery import shared_task
 from django.core.exceptions import ImproperlyConfigured
+
+from toolkit.celery import app
 
 from . import mailbox, services
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True, soft_time_limit=240, time_limit=270)
+@app.task(ignore_result=True, soft_time_limit=240, time_limit=270)
 def fetch_mail_task() -> dict[str, int]:
     """One poll. Does nothing when INBOUND_EMAIL_URL is empty; a server that fails is logged and the
     next poll tries again (unseen mails stay unseen until the database holds them)."""

@@ -22,7 +22,6 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError as BrokerError
 
 from .models import Job, JobKind, JobState
 
@@ -73,6 +72,8 @@ def job_create(
 def job_enqueue(*, job_id: int) -> bool:
     """Send the job to a worker. A broker that is down is logged, not raised: the periodic re-queue
     sends the job again later, so the page that created it never fails because of the broker."""
+    from kombu.exceptions import OperationalError as BrokerError
+
     from .tasks import job_run_task
 
     try:

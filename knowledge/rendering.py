@@ -5,8 +5,6 @@ Python-Markdown turns the text into HTML (raw HTML in the text passes through it
 ``javascript:`` or ``data:`` links, and every link gets rel="noopener noreferrer".
 """
 
-import markdown
-import nh3
 from django.utils.safestring import SafeString, mark_safe
 
 TAGS = {
@@ -19,6 +17,10 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def render_markdown(text: str) -> SafeString:
+    # Imported here: the template tags that call this load with every page, articles are a few of them.
+    import markdown
+    import nh3
+
     html = markdown.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
     clean = nh3.clean(
         html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer"

@@ -1,4 +1,4 @@
-# Load the Celery app with Django so that @shared_task binds to it.
-from .celery import app as celery_app
-
-__all__ = ("celery_app",)
+# The Celery app (toolkit/celery.py) is not imported here, as Celery's Django guide suggests: web
+# workers that never send a job would carry Celery and kombu for nothing. Every task is declared with
+# that app's own @app.task, so a module that sends one imports the app first; `celery -A toolkit`
+# finds it as toolkit.celery.

@@ -26,7 +26,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from . import chapters, notifications, tasks
+from . import chapters, notifications
 from .choices import EventKind
 from .models import ChatWebhook, Event, Ticket, User
 from .privacy import mask_free_text
@@ -126,5 +126,7 @@ def _send_soon(delivery_ids: list[int]) -> None:
     global _broker_down_until
     if time.monotonic() < _broker_down_until:
         return
+    from . import tasks  # here, not at the top: it loads Celery, which only a sending process needs
+
     if tasks.enqueue_deliveries(delivery_ids) < len(delivery_ids):
         _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS

@@ -10,42 +10,57 @@ which our Content-Security-Policy refuses), need no login, and are never cached.
 
 import dataclasses
 import datetime
+import functools
 
 from django.contrib.auth.decorators import login_not_required
-from health_check.base import HealthCheck
-from health_check.exceptions import ServiceUnavailable
-from health_check.views import HealthCheckView
 
 
-@dataclasses.dataclass
-class Broker(HealthCheck):
-    """The Celery broker (Redis, or the .broker/ folder in development) accepts a connection."""
+@functools.cache
+def _views():
+    """The two views, built (and django-health-check, with the redis and dnspython it imports, loaded) at
+    the first probe rather than by every web worker at start-up."""
+    from health_check.base import HealthCheck
+    from health_check.exceptions import ServiceUnavailable
+    from health_check.views import HealthCheckView
 
-    timeout = datetime.timedelta(seconds=3)
+    @dataclasses.dataclass
+    class Broker(HealthCheck):
+        """The Celery broker (Redis, or the .broker/ folder in development) accepts a connection."""
 
-    def run(self):
-        from toolkit.celery import app
+        timeout = datetime.timedelta(seconds=3)
 
-        try:
-            with app.connection_for_write() as connection:
-                connection.ensure_connection(max_retries=1, timeout=self.timeout.total_seconds())
-        except Exception as error:  # noqa: BLE001 - kombu raises many kinds; any means "not reachable"
-            raise ServiceUnavailable("broker unreachable") from error
+        def run(self):
+            from toolkit.celery import app
+
+            try:
+                with app.connection_for_write() as connection:
+                    connection.ensure_connection(max_retries=1, timeout=self.timeout.total_seconds())
+            except Exception as error:  # noqa: BLE001 - kombu raises many kinds; any means "not reachable"
+                raise ServiceUnavailable("broker unreachable") from error
+
+    class ProbeView(HealthCheckView):
+        def render_to_response(self, context, **response_kwargs):
+            return self.render_to_response_json(response_kwargs.get("status", 200))
+
+    return {
+        "liveness": ProbeView.as_view(checks=()),
+        "readiness": ProbeView.as_view(
+            checks=(
+                "health_check.checks.Database",
+                "health_check.checks.Cache",
+                "health_check.checks.Storage",
+                Broker,
+            )
+        ),
+    }
 
 
-class ProbeView(HealthCheckView):
-    def render_to_response(self, context, **response_kwargs):
-        return self.render_to_response_json(response_kwargs.get("status", 200))
+# django-health-check's view is asynchronous, so these are too.
+@login_not_required
+async def liveness(request):
+    return await _views()["liveness"](request)
 
 
-liveness = login_not_required(ProbeView.as_view(checks=()))
-readiness = login_not_required(
-    ProbeView.as_view(
-        checks=(
-            "health_check.checks.Database",
-            "health_check.checks.Cache",
-            "health_check.checks.Storage",
-            Broker,
-        )
-    )
-)
+@login_not_required
+async def readiness(request):
+    return await _views()["readiness"](request)

@@ -67,7 +67,6 @@ INSTALLED_APPS = [
     "search",  # the menu's one search box: tickets, articles, customers (reads knowledge's search documents)
     "hooks",  # outbound event webhooks: signed JSON to endpoints an admin subscribes (toolkit.signals)
     "api",  # the REST API /api/v1/ (django-ninja) and personal API tokens
-    "ninja",  # only for its bundled Swagger UI files: the API docs page loads nothing from a CDN
     "demo",  # seed_demo, above the chapters
 ]
 
@@ -105,10 +104,14 @@ MIDDLEWARE = [
 ROOT_URLCONF = "toolkit.urls"
 WSGI_APPLICATION = "toolkit.wsgi.application"
 
+# django-ninja's bundled Swagger UI (the API docs page loads nothing from a CDN), found by path rather
+# than by listing "ninja" as an app: that would import ninja and pydantic into every web worker at start-up.
+_ninja_dir = Path(importlib.util.find_spec("ninja").submodule_search_locations[0])
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", _ninja_dir / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -164,7 +167,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Bootstrap comes from the bootstrap-wrapper wheel (no CDN, works offline).
 _bootstrap_dir = Path(importlib.util.find_spec("bootstrap").submodule_search_locations[0])
-STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", _bootstrap_dir)]
+STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", _bootstrap_dir), _ninja_dir / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -21,13 +21,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from . import chapters, notifications, sla
+from .celery import app
 from .choices import DeliveryStatus
 from .models import Delivery
 
@@ -175,13 +175,13 @@ def run_periodic_scans(*, now=None) -> dict[str, int]:
     return recorded
 
 
-@shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
+@app.task(ignore_result=True, soft_time_limit=120, time_limit=150)
 def sla_scan_task():
     """Periodic (CELERY_BEAT_SCHEDULE["sla-scan"]): reminders that came due, then their deliveries."""
     run_sla_scan()
 
 
-@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
+@app.task(ignore_result=True, soft_time_limit=60, time_limit=90)
 def deliver_task(delivery_id: int) -> str:
     """Send one delivery. Claiming in delivery_send makes a duplicate or re-delivered message harmless.
 

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from accounts import views as accounts_views
 from toolkit import health
 from toolkit import views as toolkit_views
+from toolkit.deferred_urls import deferred_include
 
 # A database that is away answers 503 "not saved, please retry" instead of a bare 500.
 handler500 = "toolkit.db.server_error"
@@ -33,7 +34,9 @@ urlpatterns = [
     # Teams, their members and the routing rules; the ticket page's follow and reassign actions.
     path("teams/", include("teams.urls")),
     # The REST API (token-authenticated; its docs page and OpenAPI document too) and the tokens page.
-    path("api/v1/", include("api.urls", namespace="api")),
+    # Imported on the first API request or reverse("api:…"), so django-ninja and pydantic stay out of
+    # web workers that serve only pages (toolkit/deferred_urls.py).
+    deferred_include("api/v1/", "api.urls", namespace="api"),
     path("api/tokens/", include("api.token_urls")),
     # Background jobs: /imports/<id>/ (and later /exports/<id>/).
     path("", include("jobs.urls")),

@@ -1,6 +1,5 @@
 """The portal's template tags: a QR code as inline SVG, a stage in the customer's words."""
 
-import segno
 from django import template
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -13,6 +12,8 @@ register = template.Library()
 @register.simple_tag
 def qr_svg(url: str, title: str = ""):
     """The URL's QR code as an <svg> element (no script, no style attribute: CSP allows it inline)."""
+    import segno  # here: the tag library loads with every page, the QR code is drawn on one
+
     code = segno.make(url, error="m")
     # segno escapes the title; the rest is its own markup of paths and numbers.
     return mark_safe(code.svg_inline(scale=5, border=4, svgclass="portal-qr", title=title or None))  # noqa: S308

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -322,6 +323,9 @@ def test_the_scan_reads_only_due_targets_in_a_fixed_number_of_queries(owner):
     later = log_ticket(owner, at(2025, 6, 10, 11, 0), Priority.P0)
 
     def queries_for_one_scan(when):
+        # The webhook endpoints are remembered in the cache for a minute: clear it so that every scan
+        # asks once (otherwise the count depends on whether an earlier test left them there).
+        cache.clear()
         with CaptureQueriesContext(connection) as context:
             recorded = sla.sla_scan(now=when)
         return len(context), recorded
@@ -332,7 +336,7 @@ def test_the_scan_reads_only_due_targets_in_a_fixed_number_of_queries(owner):
     more = [log_ticket(owner, at(2025, 6, 10, 10, 20), Priority.P0) for _ in range(20)]
     many_queries, recorded = queries_for_one_scan(at(2025, 6, 10, 10, 28))
     assert len(recorded) == len(due) + len(more)  # the first three breached, 50% of the twenty
-    assert many_queries == few_queries <= 10
+    assert many_queries == few_queries <= 11
     nothing_queries, recorded = queries_for_one_scan(at(2025, 6, 10, 10, 28))
     assert recorded == [] and nothing_queries <= 3
 

@@ -2,7 +2,9 @@
 
 django.setup() and the root URLconf, in a fresh interpreter without LDAP settings: openpyxl and Pillow
 (the ticket import, thumbnails), XlsxWriter (exports), python-magic (uploads) and django-auth-ldap /
-python-ldap (the LDAP backend), mozilla-django-oidc with requests and PyJWT (OIDC sign-in) come when
+python-ldap (the LDAP backend), mozilla-django-oidc with requests and PyJWT (OIDC sign-in), django-ninja
+with pydantic (the API), django-health-check with dnspython (the probes), segno (the two-factor QR code)
+IMAPClient (the mail poll), Celery with kombu (sending a job) and Python-Markdown (an article) come when
 first used.
 """
 
@@ -25,6 +27,15 @@ LAZY = (
     "requests",
     "jwt",
     "allauth",  # WeCom, DingTalk and Feishu sign-in: installed only when one is configured
+    "ninja",
+    "pydantic",
+    "health_check",
+    "dns",
+    "segno",
+    "imapclient",
+    "celery",
+    "kombu",
+    "markdown",
 )
 
 CODE = """
