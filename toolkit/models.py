@@ -248,6 +248,11 @@ class Ticket(models.Model):
             # "priority=P1" reads 50 index entries in order instead of sorting the 20,000 matches.
             models.Index(fields=["priority", "-recorded_at", "-id"], name="ticket_priority_recorded_idx"),
             models.Index(fields=["problem_type", "-recorded_at", "-id"], name="ticket_type_recorded_idx"),
+            # The triage view, priority and type together (P0/P1 of one type): page 1 and the count read
+            # only the matching index entries, the count without touching the table.
+            models.Index(
+                fields=["priority", "problem_type", "-recorded_at", "-id"], name="ticket_prio_type_recorded_idx"
+            ),
             models.Index(fields=["source", "-recorded_at", "-id"], name="ticket_source_recorded_idx"),
             models.Index(fields=["owner", "-recorded_at", "-id"], name="ticket_owner_recorded_idx"),
             models.Index(fields=["customer", "-recorded_at", "-id"], name="ticket_customer_recorded_idx"),

@@ -5,6 +5,10 @@ The exact count is bounded: ``SELECT COUNT(*) FROM (… LIMIT max + 1)`` reads a
 filter matching 60,000 tickets no longer counts them all. Only when the bound is reached does the planner
 give its estimate (``EXPLAIN``, nothing read); on other databases the count is then exact. Small results
 cost one query, as before.
+
+A deep page (page 100: OFFSET 4,950) reads its rows in two steps: the page's ids alone, where the offset
+walks only an index, then those rows with their joins. In one step PostgreSQL joins customer, contact
+and users for all 5,000 skipped rows first (10 ms instead of about 2).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
-DEFAULT_EXACT_COUNT_MAX = 10_000
+DEFAULT_EXACT_COUNT_MAX = 1_000
+# From this offset on, a page reads its ids first (see the module's docstring).
+DEFERRED_JOIN_OFFSET = 500
 
 
 def exact_count_max() -> int:
@@ -57,6 +63,19 @@ class EstimatedCountPaginator(Paginator):
         self.estimated = True
         # Never fewer than the rows known to be there.
         return max(estimate, bounded)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        queryset: Any = self.object_list
+        if bottom < DEFERRED_JOIN_OFFSET or not hasattr(queryset, "values_list"):
+            return self._get_page(queryset[bottom:top], number, self)
+        ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
     @property
     def rounded_count(self) -> int:

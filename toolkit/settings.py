@@ -366,8 +366,10 @@ REQUEST_MAX_BYTES = env.int(
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 DIAGNOSIS_PAGE_SIZE = 50
-# The table counts its matches exactly up to this many; above, PostgreSQL's estimate ("about N").
-TABLE_EXACT_COUNT_MAX = env.int("TABLE_EXACT_COUNT_MAX", default=10_000)
+# The table counts its matches exactly up to this many; above, PostgreSQL's estimate ("about N"). An exact
+# count reads every match: 10,000 of a text search cost 38 ms on 100,000 tickets, 1,000 cost 3 ms, and
+# the planner's estimate of a larger result is within a few per cent (18,390 for 18,356 matches).
+TABLE_EXACT_COUNT_MAX = env.int("TABLE_EXACT_COUNT_MAX", default=1_000)
 # REST API: requests per token per minute before 429 (toolkit.ratelimit, counted in the cache).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 # Bulk actions on the table (diagnosis/bulk.py) act on at most this many tickets at once.

@@ -70,3 +70,25 @@ def test_the_table_says_about_above_the_threshold(manager_client, five_tickets, 
     settings.TABLE_EXACT_COUNT_MAX = 10_000
     page = manager_client.get(reverse("diagnosis:list")).content.decode()
     assert "about" not in page.split('id="ticket-count"')[1].split("</p>")[0]
+
+
+def test_a_deep_page_reads_ids_first_and_keeps_the_order(db, monkeypatch, django_assert_num_queries):
+    from toolkit import paginators
+
+    tickets = [TicketFactory() for _ in range(12)]
+    monkeypatch.setattr(paginators, "DEFERRED_JOIN_OFFSET", 4)
+    queryset = Ticket.objects.select_related("customer", "owner").order_by("-recorded_at", "-id")
+    expected = list(queryset)
+    paginator = EstimatedCountPaginator(queryset, 4)
+    assert paginator.count == len(tickets)
+    with django_assert_num_queries(0):
+        first = paginator.page(1)  # below the offset: the usual lazy slice
+    assert list(first.object_list) == expected[:4]
+    with django_assert_num_queries(2):  # the page's ids, then those rows with their joins
+        deep = paginator.page(3)
+        rows = list(deep.object_list)
+    assert rows == expected[8:12]
+    assert [row.pk for row in rows] == [row.pk for row in expected[8:12]]
+    with django_assert_num_queries(0):
+        assert [row.customer.name for row in rows] == [row.customer.name for row in expected[8:12]]
+    assert deep.has_previous() and not deep.has_next()
