@@ -251,7 +251,8 @@ class Ticket(models.Model):
             # The triage view, priority and type together (P0/P1 of one type): page 1 and the count read
             # only the matching index entries, the count without touching the table.
             models.Index(
-                fields=["priority", "problem_type", "-recorded_at", "-id"], name="ticket_prio_type_recorded_idx"
+                fields=["priority", "problem_type", "-recorded_at", "-id"],
+                name="ticket_prio_type_recorded_idx",
             ),
             models.Index(fields=["source", "-recorded_at", "-id"], name="ticket_source_recorded_idx"),
             models.Index(fields=["owner", "-recorded_at", "-id"], name="ticket_owner_recorded_idx"),
