@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,7 +26,7 @@ from toolkit import chapters
 from toolkit import services as core
 from toolkit.models import Ticket
 
-from .selectors import _bigrams, is_placeholder_error, normalise_text
+from .selectors import _NO_ERROR_NORMALISED, _bigrams, is_placeholder_error, normalise_text
 
 CANDIDATE_LIMIT = 500
 # Descriptions without an error message count as the same problem from this bigram overlap up.
@@ -55,20 +56,47 @@ class IncidentProposal:
         return int(window().total_seconds() // 60)
 
 
+# Every ticket page compares the same few hundred candidates of its window again: their normalised error
+# messages and description bigrams are pure functions of the text, kept per process for two windows'
+# worth of candidates. Only texts up to _CACHED_TEXT_MAX_CHARS are kept (longer ones are worked out each
+# time), which bounds the memory: about 4 KB per typical 30-character description, 25 KB at most.
+_CACHED_TEXT_MAX_CHARS = 300
+
+
+@lru_cache(maxsize=2 * CANDIDATE_LIMIT)
+def _normalised_cached(text: str) -> str:
+    return normalise_text(text)
+
+
+def _normalised(text: str) -> str:
+    text = text or ""
+    return _normalised_cached(text) if len(text) <= _CACHED_TEXT_MAX_CHARS else normalise_text(text)
+
+
+@lru_cache(maxsize=2 * CANDIDATE_LIMIT)
+def _bigrams_cached(text: str) -> frozenset[str]:
+    return frozenset(_bigrams(text))
+
+
+def _description_bigrams(text: str) -> frozenset[str]:
+    text = text or ""
+    return _bigrams_cached(text) if len(text) <= _CACHED_TEXT_MAX_CHARS else frozenset(_bigrams(text))
+
+
 def _same_problem_as(ticket: Ticket) -> Callable[[str, str], bool]:
     """Whether another ticket (its error message and description) reports the same problem as ``ticket``;
     ``ticket``'s own normalised error and bigrams are worked out once, not once per candidate."""
     if not is_placeholder_error(ticket.error_message):
         error = normalise_text(ticket.error_message)
-        return lambda error_message, description: normalise_text(error_message) == error
+        return lambda error_message, description: _normalised(error_message) == error
     mine = _bigrams(ticket.description)
     if len(mine) < 4:
         return lambda error_message, description: False
 
     def same(error_message: str, description: str) -> bool:
-        if not is_placeholder_error(error_message):
+        if _normalised(error_message) not in _NO_ERROR_NORMALISED:
             return False
-        theirs = _bigrams(description)
+        theirs = _description_bigrams(description)
         if len(theirs) < 4:
             return False
         return len(mine & theirs) / len(mine | theirs) >= DESCRIPTION_OVERLAP

@@ -207,12 +207,14 @@ def similar_tickets(request):
 def ticket_detail(request, number):
     ticket = get_object_or_404(
         Ticket.objects.with_list_relations()
-        .select_related("parent")
+        # The chapters' cards read their one-to-one relations from this ticket (toolkit.chapters).
+        .select_related("parent", *chapters.ticket_relations())
         .annotate(has_children=Exists(Ticket.objects.filter(parent=OuterRef("pk"))))
         .prefetch_related(Prefetch("clarifications", Clarification.objects.select_related("added_by"))),
         number=number,
     )
     remember_timeline(ticket)  # the page's history and the conversation card's read it once
+    chapters.relations_loaded(ticket)
     children = list(incident_children(ticket)) if ticket.has_children else []
     slas = ticket_slas(ticket)
     context = {

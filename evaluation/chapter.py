@@ -21,6 +21,7 @@ def register() -> None:
             label="evaluation",
             order=5,
             panel=_panel,
+            ticket_relations=["verification__verified_by"],
             scans=[reminders.follow_up_scan],
             provides={
                 "verification_of": selectors.verification_of,

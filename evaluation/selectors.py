@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import (
+    CharField,
     Count,
+    DateTimeField,
     Exists,
     IntegerField,
     OuterRef,
@@ -29,7 +31,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from toolkit import chapters
@@ -66,8 +68,9 @@ def _count(queryset, field: str = "ticket"):
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def with_results(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Annotate each ticket with everything its results need (see the module docstring)."""
+def _own_results(survey_fields) -> dict:
+    """This chapter's annotations of the results (the SLA targets, reopens, recurrences, the survey's
+    ``survey_fields``); the other chapters add theirs through the registry."""
     annotations = {}
     for target in (SlaTargetKind.RESPONSE, SlaTargetKind.RESOLUTION):
         slas = TicketSla.objects.filter(ticket=OuterRef("pk"), target=target)
@@ -79,8 +82,14 @@ def with_results(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
     annotations["ev_recurrence_count"] = _count(Recurrence.objects.all(), field="original")
     latest = SurveyResponse.objects.filter(ticket=OuterRef("pk")).order_by("-submitted_at", "-id")
-    for name in (*SCORE_FIELDS, "comment", "submitted_at"):
+    for name in survey_fields:
         annotations[f"ev_survey_{name}"] = Subquery(latest.values(name)[:1])
+    return annotations
+
+
+def with_results(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate each ticket with everything its results need (see the module docstring)."""
+    annotations = _own_results((*SCORE_FIELDS, "comment", "submitted_at"))
     return chapters.annotate_results(queryset.annotate(**annotations))
 
 
@@ -213,32 +222,110 @@ def surveys_of(ticket: Ticket) -> QuerySet[Survey]:
 
 @dataclass
 class PanelSummary:
+    """The part of the results the card shows, and the visits and actions still to do."""
+
     verification: Verification | None
-    results: TicketResults
+    response_met: bool | None  # None: not measured yet
+    resolution_met: bool | None
+    reopen_count: int
+    recurrence_count: int
+    overall: int | None  # the latest survey answer's overall satisfaction, None before any answer
+    comment: str
     next_follow_up_at: datetime | None
     open_action_count: int
 
 
-def evaluation_panel(ticket: Ticket) -> PanelSummary:
-    """What the ticket detail page shows of chapter 5, in one query."""
-    next_follow_up = FollowUp.objects.filter(ticket=OuterRef("pk"), done_at__isnull=True).order_by("due_at")
-    row = (
-        with_results(Ticket.objects.filter(pk=ticket.pk))
-        .select_related("verification", "verification__verified_by")
-        .annotate(
-            ev_next_follow_up=Subquery(next_follow_up.values("due_at")[:1]),
-            ev_open_actions=_count(ImprovementAction.objects.exclude(status=ActionStatus.DONE)),
+def _panel_rows(ticket: Ticket, *, with_verification: bool) -> list[tuple]:
+    """The rows the card is made of, from its tables in one UNION ALL of plain column reads (no COUNT
+    subqueries: a dozen of them on the ticket's row took the ticket page longer to build than to run).
+    Each row: (kind, text, text, time, time, number, number); a ticket has only a handful of each."""
+    text, time, number = CharField(), DateTimeField(), IntegerField()
+
+    def row(queryset, kind, *columns):
+        # A bare NULL would take its type from the first part (text): cast it to the column's type.
+        typed = [Cast(Value(None), field) if column is None else column for column, field in columns]
+        return queryset.order_by().values_list(Value(kind, output_field=text), *typed)
+
+    empty = ((None, text), (None, text), (None, time), (None, time), (None, number), (None, number))
+    parts = [
+        row(
+            TicketSla.objects.filter(
+                ticket=ticket, target__in=[SlaTargetKind.RESPONSE, SlaTargetKind.RESOLUTION]
+            ),
+            "sla",
+            *(("target", text), ("state", text), ("met_at", time), ("due_at", time)),
+            *((None, number), (None, number)),
+        ),
+        row(
+            StageChange.objects.filter(
+                ticket=ticket, from_stage=Stage.CLOSED, to_stage__in=Stage.open_stages()
+            ),
+            "reopen",
+            *empty,
+        ),
+        row(Recurrence.objects.filter(original=ticket), "recurrence", *empty),
+        row(
+            SurveyResponse.objects.filter(ticket=ticket),
+            "survey",
+            *((None, text), ("comment", text), ("submitted_at", time), (None, time)),
+            *(("overall", number), ("id", number)),
+        ),
+        row(
+            FollowUp.objects.filter(ticket=ticket, done_at__isnull=True),
+            "follow_up",
+            *((None, text), (None, text), ("due_at", time), (None, time), (None, number), (None, number)),
+        ),
+        row(
+            ImprovementAction.objects.filter(ticket=ticket).exclude(status=ActionStatus.DONE),
+            "action",
+            *empty,
+        ),
+    ]
+    if with_verification:
+        parts.append(
+            row(
+                Verification.objects.filter(ticket=ticket),
+                "verification",
+                *((None, text), (None, text), (None, time), (None, time), ("id", number), (None, number)),
+            )
         )
-        .get()
-    )
-    verification = verification_of(row)
+    return list(parts[0].union(*parts[1:], all=True))
+
+
+def evaluation_panel(ticket: Ticket) -> PanelSummary:
+    """What the ticket detail page shows of chapter 5, in one query: the same figures as with_results
+    (first response and resolution met, reopens, recurrences, the latest survey answer) for this one
+    ticket, without the other chapters' share of the results, which the card does not show.
+
+    The verification comes with the ticket on its page (toolkit.chapters ticket_relations); a ticket
+    without it loaded costs one more query when its resolution is verified."""
+    loaded = chapters.loaded_relation(ticket, "verification")
+    rows = _panel_rows(ticket, with_verification=loaded is chapters.NOT_LOADED)
+    of_kind: dict[str, list[tuple]] = {}
+    for kind, *values in rows:
+        of_kind.setdefault(kind, []).append(tuple(values))
+    met = {
+        target: _met(met_at, due_at, state)
+        for target, state, met_at, due_at, _n, _m in of_kind.get("sla", [])
+    }
+    # The latest answer, as with_results orders them (submitted_at, then id, newest first).
+    latest = max(of_kind.get("survey", []), key=lambda answer: (answer[2], answer[5]), default=None)
+    due = [due_at for _t, _u, due_at, *_rest in of_kind.get("follow_up", [])]
+    verification = None if loaded is chapters.NOT_LOADED else loaded
+    if "verification" in of_kind:
+        verification = Verification.objects.select_related("verified_by").filter(ticket=ticket).first()
     # The page's stage card asks the same ticket for it next (resolution_verified): no second query.
     Ticket._meta.get_field("verification").set_cached_value(ticket, verification)
     return PanelSummary(
         verification=verification,
-        results=results_of(row),
-        next_follow_up_at=row.ev_next_follow_up,
-        open_action_count=row.ev_open_actions,
+        response_met=met.get(SlaTargetKind.RESPONSE),
+        resolution_met=met.get(SlaTargetKind.RESOLUTION),
+        reopen_count=len(of_kind.get("reopen", [])),
+        recurrence_count=len(of_kind.get("recurrence", [])),
+        overall=latest[4] if latest else None,
+        comment=(latest[1] or "") if latest else "",
+        next_follow_up_at=min(due, default=None),
+        open_action_count=len(of_kind.get("action", [])),
     )
 
 

@@ -4,7 +4,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from toolkit.models import Ticket
@@ -130,28 +141,30 @@ def with_requirements_total(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 
 def _panel_counts(ticket: Ticket) -> Mapping[str, Any]:
-    items = RequirementItem.objects.all()
-    people = Stakeholder.objects.all()
-    return (
-        Ticket.objects.filter(pk=ticket.pk)
-        .annotate(
-            item_count=_count_subquery(items),
-            must_count=_count_subquery(items.filter(moscow=MoSCoW.MUST)),
-            constraint_count=_count_subquery(items.filter(kind=RequirementKind.CONSTRAINT)),
-            stakeholder_count=_count_subquery(people),
-            confirmed_count=_count_subquery(people.filter(status=ConfirmationStatus.CONFIRMED)),
-            disputed_count=_count_subquery(people.filter(status=ConfirmationStatus.DISPUTED)),
-        )
-        .values(
-            "item_count",
-            "must_count",
-            "constraint_count",
-            "stakeholder_count",
-            "confirmed_count",
-            "disputed_count",
-        )
-        .get()
+    """The ticket's item and stakeholder counts in one query: the few columns counted of both tables as
+    one UNION ALL, counted here (six COUNT subqueries cost the ticket page more to build than to run)."""
+    text = CharField()
+    items = (
+        RequirementItem.objects.filter(ticket=ticket)
+        .order_by()
+        .values_list(Value("item", output_field=text), "moscow", "kind")
     )
+    people = (
+        Stakeholder.objects.filter(ticket=ticket)
+        .order_by()
+        .values_list(Value("person", output_field=text), "status", Value("", output_field=text))
+    )
+    rows = list(items.union(people, all=True))
+    item_rows = [(moscow, kind) for source, moscow, kind in rows if source == "item"]
+    statuses = [status for source, status, _blank in rows if source == "person"]
+    return {
+        "item_count": len(item_rows),
+        "must_count": sum(moscow == MoSCoW.MUST for moscow, _kind in item_rows),
+        "constraint_count": sum(kind == RequirementKind.CONSTRAINT for _moscow, kind in item_rows),
+        "stakeholder_count": len(statuses),
+        "confirmed_count": statuses.count(ConfirmationStatus.CONFIRMED),
+        "disputed_count": statuses.count(ConfirmationStatus.DISPUTED),
+    }
 
 
 @dataclass

@@ -18,6 +18,7 @@ def register() -> None:
             label="solutions",
             order=3,
             panel=_panel,
+            ticket_relations=["solution_design__chosen_option"],
             results=selectors.with_requirements_delivered,
             provides={
                 "approved_option": selectors.approved_option,

@@ -95,6 +95,9 @@ def design_of(ticket: Ticket) -> SolutionDesign | None:
 
 def approved_option(ticket: Ticket) -> SolutionOption | None:
     """The basis of the implementation plan (chapter 4): the chosen option of an approved design."""
+    loaded = chapters.loaded_relation(ticket, "solution_design")  # with its option, on the ticket page
+    if loaded is not chapters.NOT_LOADED:
+        return loaded.chosen_option if loaded is not None and loaded.status == DesignStatus.APPROVED else None
     design = (
         SolutionDesign.objects.filter(ticket=ticket, status=DesignStatus.APPROVED)
         .select_related("chosen_option")
@@ -268,19 +271,23 @@ def with_requirements_delivered(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 def solution_panel(ticket: Ticket) -> PanelSummary:
     """What the ticket detail page shows of chapter 3, in at most two queries: status and counts, then
-    the best options with their totals."""
-    designs = SolutionDesign.objects.filter(ticket=OuterRef("pk"))
-    row = (
-        Ticket.objects.filter(pk=ticket.pk)
-        .annotate(
-            design_status=Subquery(designs.values("status")[:1]),
-            chosen_label=Subquery(designs.values("chosen_option__label")[:1]),
-            option_count=_count_subquery(SolutionOption.objects.all()),
-            risk_count=_count_subquery(Risk.objects.all()),
-        )
-        .values("design_status", "chosen_label", "option_count", "risk_count")
-        .get()
-    )
+    the best options with their totals. The design and its chosen option come with the ticket on its
+    page (toolkit.chapters ticket_relations): then only the counts are asked."""
+    loaded = chapters.loaded_relation(ticket, "solution_design")
+    counts = {
+        "option_count": _count_subquery(SolutionOption.objects.all()),
+        "risk_count": _count_subquery(Risk.objects.all()),
+    }
+    if loaded is chapters.NOT_LOADED:
+        designs = SolutionDesign.objects.filter(ticket=OuterRef("pk"))
+        counts |= {
+            "design_status": Subquery(designs.values("status")[:1]),
+            "chosen_label": Subquery(designs.values("chosen_option__label")[:1]),
+        }
+    row = Ticket.objects.filter(pk=ticket.pk).annotate(**counts).values(*counts).get()
+    if loaded is not chapters.NOT_LOADED:
+        row["design_status"] = loaded.status if loaded else None
+        row["chosen_label"] = loaded.chosen_option.label if loaded and loaded.chosen_option else None
     top = []
     if row["option_count"]:
         top = [

@@ -19,6 +19,7 @@ def register() -> None:
             label="teams",
             order=20,
             panel=_panel,
+            ticket_relations=["team_link__team"],
             provides={
                 "routing_route": routing.route,
                 "routing_attach": routing.attach,

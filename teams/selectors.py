@@ -2,6 +2,7 @@
 
 from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value
 
+from toolkit import chapters
 from toolkit.models import User
 
 from .forms import people
@@ -31,6 +32,9 @@ def rules_in_order():
 
 
 def ticket_team_link(ticket) -> TicketTeam | None:
+    loaded = chapters.loaded_relation(ticket, "team_link")  # with its team, on the ticket page
+    if loaded is not chapters.NOT_LOADED:
+        return loaded
     return TicketTeam.objects.filter(ticket=ticket).select_related("team").first()
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
+    from django.db.models import ForeignObjectRel, QuerySet
 
     from toolkit.models import Ticket, User
 
@@ -33,6 +33,11 @@ class Chapter:
     order: int  # where its card and its contributions come: the chapter's number
     # (ticket, viewer) → its card; a bounded number of queries, never one per row.
     panel: Callable[[Ticket, User], Panel] | None = None
+    # The ticket's one-to-one relations its card reads (select_related paths such as "verification"):
+    # the ticket page loads them in its one query for the ticket, and the card reads them from the
+    # ticket it is given when they are loaded (``loaded_relation``) instead of asking again. A card
+    # given a ticket without them (another page, a test) reads them itself.
+    ticket_relations: Sequence[str] = ()
     # Annotates a ticket queryset with this chapter's share of the results (names start with ``ev_``);
     # applied in chapter order, so a later chapter may use an earlier one's annotation.
     results: Callable[[QuerySet[Ticket]], QuerySet[Ticket]] | None = None
@@ -66,6 +71,32 @@ def registered() -> list[Chapter]:
 
 def ticket_panels(ticket: Ticket, user: User) -> list[Panel]:
     return [chapter.panel(ticket, user) for chapter in registered() if chapter.panel is not None]
+
+
+def ticket_relations() -> list[str]:
+    """What the ticket page joins to its ticket for the cards: every chapter's ``ticket_relations``."""
+    return [path for chapter in registered() for path in chapter.ticket_relations]
+
+
+NOT_LOADED = object()
+_LOADED = "_chapter_relations_loaded"
+
+
+def relations_loaded(ticket: Ticket) -> Ticket:
+    """Say that ``ticket`` was just read with ticket_relations() joined (one request's life), so the
+    cards may read them from it. Django also keeps a relation on an instance that created or saved the
+    related row, and that copy may be out of date: only a ticket marked here is trusted."""
+    ticket.__dict__[_LOADED] = True
+    return ticket
+
+
+def loaded_relation(ticket: Ticket, name: str) -> Any:
+    """The ticket's one-to-one ``name`` as the ticket page loaded it (None when the ticket has none), or
+    ``NOT_LOADED`` when this ticket instance was not read with it (the caller then reads it itself)."""
+    relation = cast("ForeignObjectRel", ticket._meta.get_field(name))
+    if not ticket.__dict__.get(_LOADED) or not relation.is_cached(ticket):
+        return NOT_LOADED
+    return relation.get_cached_value(ticket)
 
 
 def annotate_results(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:

@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from evaluation import services
-from evaluation.models import FollowUp, Recurrence, Survey, Verification, VerificationMethod
+from evaluation.models import (
+    ActionStatus,
+    FollowUp,
+    Recurrence,
+    Survey,
+    SurveyResponse,
+    Verification,
+    VerificationMethod,
+)
 from evaluation.reminders import follow_up_scan
 from evaluation.selectors import evaluation_panel, recurrence_candidates, ticket_results
 from requirements_analysis.models import MoSCoW
@@ -17,8 +25,9 @@ from solutions.models import Coverage, CoverageLevel, DesignStatus, SolutionDesi
 from tests.factories import TicketFactory
 from tests.requirements_analysis.factories import RequirementItemFactory
 from tests.solutions.factories import SolutionOptionFactory
+from toolkit import chapters
 from toolkit.choices import ProblemType, SlaClock, SlaState, SlaTargetKind, Stage
-from toolkit.models import Notification, StageChange, TicketSla
+from toolkit.models import Notification, StageChange, Ticket, TicketSla
 from tracking.models import Task
 
 from .conftest import ANSWERS
@@ -331,11 +340,70 @@ def test_a_failed_email_saves_no_link(ticket, engineer, settings):
     assert services.survey_find_usable(pending.token) is not None
 
 
-def test_panel_in_one_query(verified, engineer, django_assert_num_queries):
+def _as_the_page_loads_it(ticket):
+    """The ticket with the chapters' one-to-one relations joined, as the ticket page reads it."""
+    return chapters.relations_loaded(
+        Ticket.objects.select_related(*chapters.ticket_relations()).get(pk=ticket.pk)
+    )
+
+
+def test_panel_in_one_query_on_the_ticket_page(verified, engineer, django_assert_num_queries):
     services.follow_up_schedule(ticket=verified, by=engineer)
     services.action_create(ticket=verified, by=engineer, description="增加验证码服务监控", owner=engineer)
+    ticket = _as_the_page_loads_it(verified)
     with django_assert_num_queries(1):
-        panel = evaluation_panel(verified)
+        panel = evaluation_panel(ticket)
         assert panel.verification.verified_by.display_name
     assert panel.open_action_count == 1
     assert panel.next_follow_up_at is not None
+
+
+def test_panel_of_a_ticket_loaded_without_its_verification_reads_it(verified, django_assert_num_queries):
+    ticket, unverified = Ticket.objects.get(pk=verified.pk), Ticket.objects.get(pk=TicketFactory().pk)
+    with django_assert_num_queries(2):  # the card's rows, then who verified it
+        panel = evaluation_panel(ticket)
+        assert panel.verification.verified_by.display_name
+    with django_assert_num_queries(1):
+        assert evaluation_panel(unverified).verification is None
+
+
+def test_panel_shows_the_results_figures_the_latest_answer_and_what_is_still_to_do(ticket, engineer):
+    now = timezone.now()
+    sla(ticket, SlaTargetKind.RESPONSE, due=now - timedelta(hours=5), met=now - timedelta(hours=6))
+    sla(ticket, SlaTargetKind.RESOLUTION, due=now - timedelta(hours=1), state=SlaState.BREACHED)
+    for from_stage, to_stage in [(Stage.CLOSED, Stage.DIAGNOSIS), (Stage.DIAGNOSIS, Stage.CLOSED)]:
+        StageChange.objects.create(
+            ticket=ticket, from_stage=from_stage, to_stage=to_stage, reason="x", changed_by=engineer
+        )
+    Recurrence.objects.create(
+        original=ticket, new_ticket=TicketFactory(customer=ticket.customer), detected_by=engineer
+    )
+    for overall, comment, age in [(2, "太慢", 3), (5, "很好", 1), (1, "最早", 9)]:
+        survey = Survey.objects.create(ticket=ticket, token_hash=f"{overall:064d}", created_by=engineer)
+        SurveyResponse.objects.create(
+            survey=survey,
+            ticket=ticket,
+            submitted_at=now - timedelta(days=age),
+            comment=comment,
+            overall=overall,
+            **dict.fromkeys(("response_speed", "effectiveness", "attitude", "communication"), 3),
+        )
+    soonest = now + timedelta(days=2)
+    for due_at, done_at in [(now + timedelta(days=5), None), (soonest, None), (now, now)]:
+        FollowUp.objects.create(
+            ticket=ticket, due_at=due_at, done_at=done_at, assignee=engineer, created_by=engineer
+        )
+    for status in (ActionStatus.OPEN, ActionStatus.DONE, ActionStatus.OPEN):
+        services.action_create(ticket=ticket, by=engineer, description="监控", owner=engineer, status=status)
+
+    results = ticket_results(ticket)
+    for loaded in (_as_the_page_loads_it(ticket), Ticket.objects.get(pk=ticket.pk)):
+        panel = evaluation_panel(loaded)
+        assert (panel.response_met, panel.resolution_met) == (True, False)
+        assert (panel.response_met, panel.resolution_met) == (results.response_met, results.resolution_met)
+        assert panel.reopen_count == results.reopen_count == 1
+        assert panel.recurrence_count == results.recurrence_count == 1
+        assert (panel.overall, panel.comment) == (results.scores["overall"], results.comment) == (5, "很好")
+        assert panel.next_follow_up_at == soonest
+        assert panel.open_action_count == 2
+        assert panel.verification is None

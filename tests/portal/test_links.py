@@ -4,6 +4,7 @@ who revoked what; the ticket page's card tells whether the customer has links; r
 import pytest
 from django.urls import reverse
 
+from portal import selectors, services
 from portal.models import ReportLink, StatusLink
 from tests.factories import TicketFactory
 
@@ -131,3 +132,27 @@ def test_the_admin_lists_links_without_their_hashes(client, admin_user, customer
     assert issued.link.token_hash not in detail and issued.token not in detail
     assert client.get(reverse("admin:portal_statuslink_changelist")).status_code == 200
     assert client.get(reverse("admin:portal_report_changelist")).status_code == 200
+
+
+def test_the_ticket_card_shows_the_working_status_link_and_the_customers_report_link(
+    ticket, customer, engineer, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        card = selectors.ticket_card(ticket)
+    assert (card.status_link, card.has_report_link, card.from_report) == (None, False, False)
+
+    first = services.status_link_issue(ticket=ticket, by=engineer)
+    services.status_link_revoke(link=first.link, by=engineer, reason="发错了")
+    working = services.status_link_issue(ticket=ticket, by=engineer).link
+    report = services.report_link_issue(customer=customer, by=engineer).link
+    with django_assert_num_queries(1):
+        card = selectors.ticket_card(ticket)
+    assert card.status_link.pk == working.pk
+    assert card.status_link.created_at == working.created_at
+    assert card.status_link.created_by_id == engineer.pk
+    assert (card.has_report_link, card.from_report) == (True, False)
+
+    services.report_link_revoke(link=report, by=engineer, reason="客户要求")
+    services.status_link_revoke(link=working, by=engineer, reason="客户要求")
+    card = selectors.ticket_card(ticket)
+    assert (card.status_link, card.has_report_link) == (None, False)

@@ -7,8 +7,11 @@ from decimal import Decimal
 import pytest
 
 from evaluation.selectors import ticket_results
+from solutions.models import DesignStatus, SolutionDesign
 from tests.factories import TicketFactory
+from tests.solutions.factories import SolutionOptionFactory
 from toolkit import chapters, tasks
+from toolkit.models import Ticket
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 
@@ -140,3 +143,33 @@ def test_asking_for_what_no_chapter_provides_is_an_error(registry):
 
     with pytest.raises(LookupError, match="verification_of"):
         chapters.provided("verification_of")
+
+
+def test_the_cards_relations_are_one_to_one_relations_of_the_ticket():
+    paths = chapters.ticket_relations()
+    assert {"team_link__team", "verification__verified_by", "solution_design__chosen_option"} <= set(paths)
+    for path in paths:
+        assert Ticket._meta.get_field(path.split("__")[0]).one_to_one, path
+
+
+@pytest.mark.django_db
+def test_cards_read_their_relations_from_the_ticket_only_when_the_page_loaded_them(
+    django_assert_num_queries,
+):
+    ticket = TicketFactory()
+    design = SolutionDesign.objects.create(ticket=ticket)  # Django keeps it on `ticket`, as a draft
+    option = SolutionOptionFactory(ticket=ticket)
+    SolutionDesign.objects.filter(pk=design.pk).update(status=DesignStatus.APPROVED, chosen_option=option)
+    approved_option = chapters.provided("approved_option")
+
+    # Not read by the page: the out-of-date draft kept on the instance is not trusted.
+    assert chapters.loaded_relation(ticket, "solution_design") is chapters.NOT_LOADED
+    assert approved_option(ticket) == option
+
+    on_page = chapters.relations_loaded(
+        Ticket.objects.select_related(*chapters.ticket_relations()).get(pk=ticket.pk)
+    )
+    with django_assert_num_queries(0):
+        assert chapters.loaded_relation(on_page, "solution_design").status == DesignStatus.APPROVED
+        assert approved_option(on_page) == option
+        assert chapters.loaded_relation(on_page, "team_link") is None  # loaded: it has none
