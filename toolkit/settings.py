@@ -365,7 +365,10 @@ REQUEST_MAX_BYTES = env.int(
 # Form fields other than files, in memory (Django's default, stated); larger uploads spill to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
-DIAGNOSIS_PAGE_SIZE = 50
+# Rows per page of the diagnosis table (and its HTMX refresh).
+DIAGNOSIS_PAGE_SIZE = env.int("DIAGNOSIS_PAGE_SIZE", default=50)
+if not 1 <= DIAGNOSIS_PAGE_SIZE <= 500:
+    raise ImproperlyConfigured("DIAGNOSIS_PAGE_SIZE must be between 1 and 500.")
 # The table counts its matches exactly up to this many; above, PostgreSQL's estimate ("about N"). An exact
 # count reads every match: 10,000 of a text search cost 38 ms on 100,000 tickets, 1,000 cost 3 ms, and
 # the planner's estimate of a larger result is within a few per cent (18,390 for 18,356 matches).

@@ -56,3 +56,12 @@ def test_chinese_is_the_default_language_and_time_zone_is_shanghai():
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert dict(settings.LANGUAGES).keys() == {"zh-hans", "en"}
     assert os.environ.get("TIME_ZONE", "Asia/Shanghai") == settings.TIME_ZONE
+
+
+def test_a_table_page_size_outside_1_to_500_refuses_to_start():
+    env = {**os.environ, "DJANGO_DEBUG": "true", "DIAGNOSIS_PAGE_SIZE": "0"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "DIAGNOSIS_PAGE_SIZE must be between 1 and 500" in result.stderr
