@@ -134,23 +134,6 @@ def ticket_log(*, params, user, row_count: int) -> None:
     _log(user=user, query_string=f"ticket={params['ticket']}", row_count=row_count)
 
 
-def export_month(*, year: int, month: int, user) -> ExportedFile:
-    """The month's report written and logged now, whatever its size."""
-    params = {"year": year, "month": month}
-    exported = month_write(params=params, user=user)
-    month_log(params=params, user=user, row_count=exported.row_count)
-    return exported
-
-
-def export_ticket(*, number: str, user) -> ExportedFile:
-    params = {"ticket": number}
-    if not _ticket_tickets(params).exists():
-        raise Ticket.DoesNotExist
-    exported = ticket_write(params=params, user=user)
-    ticket_log(params=params, user=user, row_count=exported.row_count)
-    return exported
-
-
 def register() -> None:
     """Both exports, for the request or a background job above EXPORT_INLINE_MAX_ROWS (jobs.exports)."""
     register_exporter(

@@ -118,14 +118,6 @@ def table_log(*, params, user, row_count: int) -> None:
     )
 
 
-def export_requirement_table(*, ticket: Ticket, user) -> ExportedFile:
-    """Write the ticket's ranked requirement list and log the export, now, whatever its size."""
-    params = {"ticket": ticket.number}
-    exported = table_write(params=params, user=user)
-    table_log(params=params, user=user, row_count=exported.row_count)
-    return exported
-
-
 def register() -> None:
     """The export, for the request or a background job above EXPORT_INLINE_MAX_ROWS (jobs.exports)."""
     register_exporter(

@@ -102,14 +102,6 @@ def comparison_log(*, params, user, row_count: int) -> None:
     )
 
 
-def export_comparison(*, ticket: Ticket, user) -> ExportedFile:
-    """Write the ticket's comparison and log the export, now, whatever its size."""
-    params = {"ticket": ticket.number}
-    exported = comparison_write(params=params, user=user)
-    comparison_log(params=params, user=user, row_count=exported.row_count)
-    return exported
-
-
 def register() -> None:
     """The export, for the request or a background job above EXPORT_INLINE_MAX_ROWS (jobs.exports)."""
     register_exporter(

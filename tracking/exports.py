@@ -172,22 +172,6 @@ def plan_log(*, params, user, row_count: int) -> None:
     _log(user=user, table="tracking", query_string=f"ticket={params['ticket']}", row_count=row_count)
 
 
-def export_weekly_report(*, monday: date, sunday: date, user) -> ExportedFile:
-    """The weekly report written and logged now, whatever its size (logged as table tracking_weekly)."""
-    params = {"monday": monday.isoformat()}
-    exported = weekly_write(params=params, user=user)
-    weekly_log(params=params, user=user, row_count=exported.row_count)
-    return exported
-
-
-def export_ticket_plan(*, ticket: Ticket, user) -> ExportedFile:
-    """One ticket's plan written and logged now (logged as table tracking)."""
-    params = {"ticket": ticket.number}
-    exported = plan_write(params=params, user=user)
-    plan_log(params=params, user=user, row_count=exported.row_count)
-    return exported
-
-
 def register() -> None:
     """Both exports, for the request or a background job above EXPORT_INLINE_MAX_ROWS (jobs.exports)."""
     register_exporter(
