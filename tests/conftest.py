@@ -85,11 +85,15 @@ def admin_client_role(client, admin_user):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """What the cache remembers (rate-limit counters, the contact-view log's shortcut) names rows by id,
-    and ids repeat from one test's database to the next: every test starts with an empty cache."""
+    """What the cache (rate-limit counters) and the contact-view log's memory of this hour's rows
+    remember names rows by id, and ids repeat from one test's database to the next: every test starts
+    with both empty."""
     from django.core.cache import cache
 
+    from toolkit.audit import forget_recent_views
+
     cache.clear()
+    forget_recent_views()
     yield
 
 

@@ -3,21 +3,34 @@
 Exports are logged separately (ExportLog, one row per export). Both logs are append-only.
 """
 
-import logging
-from datetime import timedelta
-
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from .models import ContactDetailView
 from .privacy import can_see_contact_details
 
-logger = logging.getLogger(__name__)
+# What this process knows is already in this hour's view log, so that a reload writes nothing (each
+# write is a commit the page waits for). Kept in the process rather than in the shared cache: a page
+# then needs no round trip to Redis (nor the client library's memory in every web worker), and what
+# another process does not know costs at most one INSERT that the unique constraint turns into a no-op.
+_RECENT_VIEWS_MAX = 50_000
+_recent_views: set[tuple] = set()
+_recent_views_hour = None
 
 
-def _seen_key(user_id: int, surface: str, hour, ticket_id: int) -> str:
-    return f"toolkit:contact-view:{user_id}:{surface}:{hour:%Y%m%d%H}:{ticket_id}"
+def forget_recent_views() -> None:
+    """Empty this process's memory of logged views (tests: ids repeat from one database to the next)."""
+    global _recent_views_hour
+    _recent_views.clear()
+    _recent_views_hour = None
+
+
+def _remember(hour, keys: list[tuple]) -> None:
+    global _recent_views_hour
+    if hour != _recent_views_hour or len(_recent_views) + len(keys) > _RECENT_VIEWS_MAX:
+        _recent_views.clear()
+        _recent_views_hour = hour
+    _recent_views.update(keys)
 
 
 def contact_details_viewed(*, user, tickets, surface: str) -> list:
@@ -25,22 +38,16 @@ def contact_details_viewed(*, user, tickets, surface: str) -> list:
 
     Returns the tickets shown unmasked. One INSERT for any number of tickets; a second view by the same
     user of the same ticket on the same surface within the hour adds nothing (the unique constraint
-    turns it into a no-op), so reloads do not flood the log. The cache remembers what this hour's rows
-    already hold, so a reload does not even write (each write is a commit the page waits for); the
-    cache is only a shortcut — when it is empty or unreachable the INSERT runs and the constraint decides.
+    turns it into a no-op), so reloads do not flood the log; and a reload this process has already
+    logged does not even write.
     """
     unmasked = [ticket for ticket in tickets if can_see_contact_details(user, ticket)]
     if not unmasked or user.pk is None:
         return unmasked
     now = timezone.now()
     hour = now.replace(minute=0, second=0, microsecond=0)
-    keys = {ticket.pk: _seen_key(user.pk, surface, hour, ticket.pk) for ticket in unmasked}
-    try:
-        seen = cache.get_many(list(keys.values()))
-    except Exception as error:  # noqa: BLE001 - any cache failure: write, as without a cache
-        logger.warning("Contact-detail view log: cache unreachable, writing every row (%s)", error)
-        seen = {}
-    fresh = [ticket for ticket in unmasked if keys[ticket.pk] not in seen]
+    known = _recent_views if hour == _recent_views_hour else ()
+    fresh = [ticket for ticket in unmasked if (user.pk, surface, ticket.pk) not in known]
     if not fresh:
         return unmasked
     ContactDetailView.objects.bulk_create(
@@ -51,13 +58,6 @@ def contact_details_viewed(*, user, tickets, surface: str) -> list:
         ignore_conflicts=True,
     )
     # Remembered only once the rows are committed: a rolled-back request must not hide a later view.
-    until_next_hour = int((hour + timedelta(hours=1) - now).total_seconds()) + 60
-    transaction.on_commit(lambda: _remember({keys[ticket.pk]: True for ticket in fresh}, until_next_hour))
+    keys = [(user.pk, surface, ticket.pk) for ticket in fresh]
+    transaction.on_commit(lambda: _remember(hour, keys))
     return unmasked
-
-
-def _remember(entries: dict, timeout: int) -> None:
-    try:
-        cache.set_many(entries, timeout=timeout)
-    except Exception as error:  # noqa: BLE001 - the next view writes again; the constraint keeps one row
-        logger.warning("Contact-detail view log: cache unreachable (%s)", error)

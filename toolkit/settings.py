@@ -140,6 +140,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Prepared statements: a persistent connection prepares a query the second time it runs it, and
+    # PostgreSQL then plans it once instead of on every request (the ticket page's ticket query, twelve
+    # joins, takes 3.8 ms to plan and 0.2 ms to run). Turn off behind a pooler in transaction mode that
+    # cannot keep them per connection (PgBouncer before 1.21).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 2}
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "toolkit.User"

@@ -1,13 +1,15 @@
 """The audit (export log, contact-detail view log) is append-only for everyone, superusers included:
 in the admin, through the ORM, and on PostgreSQL in the database itself."""
 
+import contextlib
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import TicketFactory, UserFactory
-from toolkit.audit import contact_details_viewed
+from toolkit.audit import contact_details_viewed, forget_recent_views
 from toolkit.choices import ViewSurface
 from toolkit.models import AppendOnlyError, ContactDetailView, ExportLog
 
@@ -117,9 +119,29 @@ def test_a_reload_within_the_hour_writes_nothing_but_a_new_ticket_on_the_page_is
     assert ContactDetailView.objects.filter(user=manager).count() == 2
 
 
-def test_without_the_cache_every_view_is_still_logged_once(manager, settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+def test_a_process_that_has_not_seen_the_view_still_logs_it_once(manager, django_capture_on_commit_callbacks):
+    """Each web worker remembers only its own writes: another worker's first view of the same ticket
+    INSERTs again, and the unique constraint keeps one row."""
     ticket = TicketFactory()
     for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_details_viewed(user=manager, tickets=[ticket], surface=ViewSurface.PAGE)
+        forget_recent_views()  # the next view comes from another process
+    assert ContactDetailView.objects.filter(user=manager, ticket=ticket).count() == 1
+
+
+def test_a_view_whose_request_rolled_back_is_logged_by_the_next_view(
+    manager, django_capture_on_commit_callbacks
+):
+    ticket = TicketFactory()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        contextlib.suppress(RuntimeError),
+        transaction.atomic(),
+    ):
+        contact_details_viewed(user=manager, tickets=[ticket], surface=ViewSurface.PAGE)
+        raise RuntimeError("the page failed after logging")
+    assert not ContactDetailView.objects.filter(ticket=ticket).exists()
+    with django_capture_on_commit_callbacks(execute=True):
         contact_details_viewed(user=manager, tickets=[ticket], surface=ViewSurface.PAGE)
     assert ContactDetailView.objects.filter(user=manager, ticket=ticket).count() == 1
