@@ -138,7 +138,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    # A web worker keeps its connection (and the statements prepared on it, below) for ten minutes;
+    # the health check replaces one the server has closed.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Prepared statements: a persistent connection prepares a query the second time it runs it, and
     # PostgreSQL then plans it once instead of on every request (the ticket page's ticket query, twelve
