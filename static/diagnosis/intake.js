@@ -44,6 +44,8 @@
 
   function suggest(field, value, notify) {
     if (!field || value === undefined || value === null || field.dataset.touched === "true") { return; }
+    // Never under the cursor: a suggestion landing as the person starts typing there would be typed onto.
+    if (field === document.activeElement) { return; }
     if (field.value === value) { return; }
     field.value = value;
     field.dataset.auto = "true";

@@ -265,3 +265,18 @@ def test_a_chosen_type_is_never_overridden_and_enter_in_the_list_does_not_save(p
     expect(page.locator("#id_customer_name")).to_have_value("")
     expect(page.locator("#id_customer_name")).to_be_focused()
     assert not Ticket.objects.exists()
+
+
+def test_a_suggestion_never_lands_in_the_field_the_person_is_typing_in(page, log_in, engineer):
+    """The suggestions come 400 ms after the description; one for the field the cursor is in would be
+    typed onto ("3" suggested, "3" typed: 33 users)."""
+    log_in(engineer)
+    page.goto(reverse("diagnosis:new"))
+    with page.expect_response(lambda response: "/new/assist/" in response.url):
+        page.fill("#id_description", DESCRIPTION)
+        page.locator("#id_users_affected").focus()
+    # The other suggestions still land; the focused field stays as the person left it.
+    expect(page.locator("#id_impact_scope")).to_have_value(ImpactScope.SOME_USERS)
+    expect(page.locator("#id_users_affected")).to_have_value("")
+    page.keyboard.type("3")
+    expect(page.locator("#id_users_affected")).to_have_value("3")
