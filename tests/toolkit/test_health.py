@@ -1,9 +1,15 @@
 """/healthz and /readyz: no login, JSON, never cached; readiness names a broker or cache that is away."""
 
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _closed_port() -> int:
@@ -19,6 +25,32 @@ def test_liveness_answers_without_login_and_without_checks(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+    assert response.json() == {}
+
+
+LIVENESS_IN_A_FRESH_PROCESS = """
+import sys
+import django
+django.setup()
+from django.test import Client
+response = Client().get("/healthz")
+print(response.status_code, sorted(name for name in ("health_check", "redis", "dns") if name in sys.modules))
+"""
+
+
+def test_liveness_loads_neither_the_health_check_package_nor_redis():
+    """A balancer probes every web worker: /healthz must not load ~9 MiB into each to answer {}."""
+    env = {**os.environ, "DJANGO_DEBUG": "true", "DJANGO_SETTINGS_MODULE": "toolkit.settings"}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", LIVENESS_IN_A_FRESH_PROCESS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "200 []"
 
 
 @pytest.mark.django_db(transaction=True)
