@@ -11,7 +11,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import QuerySet
 
-from toolkit.models import Ticket
+from toolkit.models import Contact, Ticket
 from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_free_text, mask_person_name
 
 from .choices import MessageKind
@@ -19,6 +19,8 @@ from .models import CannedReply, Message
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _TICKET_IN_SUBJECT = re.compile(r"\[(TS-\d{8}-\d{4,})\]")
+# An address written among other contact details ("王女士 13800000000, wang@tsa.example.com").
+_EMAIL_ADDRESS = re.compile(r"[^\s,;:<>()\[\]\"'，；：]+@[^\s,;:<>()\[\]\"'，；：]+")
 
 
 def public_messages(ticket: Ticket) -> QuerySet[Message]:
@@ -30,9 +32,12 @@ def public_messages(ticket: Ticket) -> QuerySet[Message]:
     )
 
 
-def ticket_for_mail(*, subject: str, in_reply_to: str, references: str) -> Ticket | None:
+def ticket_for_mail(*, subject: str, in_reply_to: str, references: str, sender: str) -> Ticket | None:
     """The ticket an incoming mail answers: a Message-ID we sent or received named in In-Reply-To or
-    References (In-Reply-To first, then References newest first), else ``[TS-…]`` in the subject."""
+    References (In-Reply-To first, then References newest first), else ``[TS-…]`` in the subject — but
+    by the subject only when ``sender`` is known on that ticket (sender_known_on): ticket numbers are
+    easy to guess, and a stranger's mail must not join, reopen or notify on someone else's ticket.
+    Message-IDs are not guessable: whoever holds one was on the thread."""
     ids = _MESSAGE_ID.findall(in_reply_to or "") + list(reversed(_MESSAGE_ID.findall(references or "")))
     ids = list(dict.fromkeys(ids))[:50]
     if ids:
@@ -47,8 +52,27 @@ def ticket_for_mail(*, subject: str, in_reply_to: str, references: str) -> Ticke
                 return Ticket.objects.filter(pk=found[message_id]).first()
     match = _TICKET_IN_SUBJECT.search(subject or "")
     if match:
-        return Ticket.objects.filter(number=match.group(1)).first()
+        ticket = Ticket.objects.select_related("contact").filter(number=match.group(1)).first()
+        if ticket is not None and sender_known_on(ticket, sender):
+            return ticket
     return None
+
+
+def sender_known_on(ticket: Ticket, address: str) -> bool:
+    """Whether mail from ``address`` may join ``ticket`` by its number: the address (case-insensitive)
+    is the ticket's contact's, another contact's of the same customer, in the ticket's contact details,
+    or the sender of one of the customer's earlier messages on it."""
+    address = (address or "").strip().lower()
+    if not address:
+        return False
+    in_details = {found.lower() for found in _EMAIL_ADDRESS.findall(ticket.contact_details or "")}
+    if address == ticket.contact.email.lower() or address in in_details:
+        return True
+    if Contact.objects.filter(customer_id=ticket.customer_id, email__iexact=address).exists():
+        return True
+    return Message.objects.filter(
+        ticket=ticket, kind=MessageKind.CUSTOMER, from_address__iexact=address
+    ).exists()
 
 
 @dataclass

@@ -252,6 +252,16 @@ def _process(mail: InboundMail, raw: bytes) -> None:
         mail.is_reply = True
     else:
         ticket, notes = _open_ticket(parsed=parsed, received_at=mail.received_at)
+        named = list(Ticket.objects.filter(number__in=parsed.ticket_numbers).values_list("number", flat=True))
+        if named:
+            # A number in the subject from a sender not known on that ticket: a ticket of its own.
+            notes.append(
+                _(
+                    "The subject names %(numbers)s, but the sender is not known on that ticket, so the mail "
+                    "opened a ticket of its own."
+                )
+                % {"numbers": ", ".join(named)}
+            )
     mail.ticket = ticket
     mail.note = "\n".join(notes)
     mail.status = InboundStatus.PROCESSED
@@ -278,7 +288,10 @@ def _ticket_answered(parsed: parsing.ParsedMail) -> Ticket | None:
     conversation = _conversation()
     if conversation is not None:
         ticket = conversation.ticket_for_mail(
-            subject=parsed.subject, in_reply_to=parsed.in_reply_to_header, references=parsed.references_header
+            subject=parsed.subject,
+            in_reply_to=parsed.in_reply_to_header,
+            references=parsed.references_header,
+            sender=parsed.from_address,
         )
         if ticket is not None:
             return ticket

@@ -9,7 +9,7 @@ from conversation.choices import EmailStatus, MessageKind
 from conversation.models import Message
 from evaluation.models import Verification
 from tests.conversation.conftest import log_ticket
-from tests.factories import UserFactory
+from tests.factories import ContactFactory, UserFactory
 from toolkit import services as core
 from toolkit.choices import SlaTargetKind, Stage
 from toolkit.models import StageChange, TicketSla
@@ -195,33 +195,51 @@ def test_a_customer_message_leaves_an_open_ticket_in_its_stage(ticket):
 def test_ticket_for_mail_by_our_message_id_then_references_then_subject(ticket, engineer):
     other = log_ticket(engineer, email="x@example.com")
     reply = services.reply_send(ticket=ticket, body="回复", by=engineer)
-    assert services.ticket_for_mail(subject="", in_reply_to=reply.message_id, references="") == ticket
-    assert (
-        services.ticket_for_mail(
-            subject="", in_reply_to="<unknown@x>", references=f"<a@b> {reply.message_id}"
+    stranger = "someone@elsewhere.example"
+
+    def answered(subject="", in_reply_to="", references="", sender="x@example.com"):
+        return services.ticket_for_mail(
+            subject=subject, in_reply_to=in_reply_to, references=references, sender=sender
         )
-        == ticket
-    )
+
+    # A Message-ID of ours is not guessable: whoever answers it was on the thread.
+    assert answered(in_reply_to=reply.message_id, sender=stranger) == ticket
+    assert answered(in_reply_to="<unknown@x>", references=f"<a@b> {reply.message_id}") == ticket
     # Headers beat the subject; the subject's number is the fallback.
-    assert (
-        services.ticket_for_mail(
-            subject=f"Re: [{other.number}] x", in_reply_to=reply.message_id, references=""
-        )
-        == ticket
-    )
-    assert (
-        services.ticket_for_mail(
-            subject=f"回复:[{other.number}] 登录", in_reply_to="<no@where>", references=""
-        )
-        == other
-    )
-    assert services.ticket_for_mail(subject="Hello", in_reply_to="", references="") is None
-    assert services.ticket_for_mail(subject="[TS-19990101-0001] gone", in_reply_to="", references="") is None
+    assert answered(subject=f"Re: [{other.number}] x", in_reply_to=reply.message_id) == ticket
+    assert answered(subject=f"回复:[{other.number}] 登录", in_reply_to="<no@where>") == other
+    assert answered(subject="Hello") is None
+    assert answered(subject="[TS-19990101-0001] gone") is None
 
 
 def test_ticket_for_mail_knows_the_customers_own_message_ids(ticket):
     services.customer_message_receive(ticket=ticket, body="x", channel="email", message_id="<c1@customer.cn>")
-    assert services.ticket_for_mail(subject="", in_reply_to="", references="<c1@customer.cn>") == ticket
+    assert (
+        services.ticket_for_mail(subject="", in_reply_to="", references="<c1@customer.cn>", sender="")
+        == ticket
+    )
+
+
+def test_a_ticket_number_in_the_subject_counts_only_from_a_sender_known_on_the_ticket(engineer):
+    """Ticket numbers are easy to guess: a stranger's "[TS-…]" must not join someone else's ticket."""
+    ticket = log_ticket(engineer, email="Wang@TSA.example.com", details="13800000000, li@tsa.example.com")
+    ContactFactory(customer=ticket.customer, name="赵工", email="zhao@tsa.example.com")
+    services.customer_message_receive(
+        ticket=ticket, body="x", channel="email", from_address="boss@tsa-group.example.com"
+    )
+    subject = f"Re: [{ticket.number}] 登录"
+
+    def answered(sender):
+        return services.ticket_for_mail(subject=subject, in_reply_to="", references="", sender=sender)
+
+    assert answered("wang@tsa.example.com") == ticket  # the ticket's contact, whatever the case
+    assert answered("zhao@tsa.example.com") == ticket  # a colleague at the same customer
+    assert answered("LI@tsa.example.com") == ticket  # the address in the contact details
+    assert answered("boss@tsa-group.example.com") == ticket  # wrote to this ticket before
+    assert answered("attacker@evil.example") is None
+    assert answered("g@tsa.example.com") is None  # a tail of the contact's address is not the address
+    assert answered("i@tsa.example.com") is None  # nor a tail of an address in the details
+    assert answered("") is None
 
 
 # ---------------------------------------------------------------- canned replies

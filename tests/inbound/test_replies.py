@@ -41,6 +41,26 @@ def test_reply_with_the_ticket_number_in_the_subject_joins_that_ticket(dovecot, 
     assert mail.ticket == ticket and mail.is_reply
 
 
+def test_a_strangers_mail_naming_a_ticket_opens_its_own_and_leaves_that_ticket_alone(dovecot, ticket):
+    """Ticket numbers are easy to guess: a sender not known on the ticket cannot post into its
+    conversation, reopen it or notify its owner by putting its number in the subject."""
+    Ticket.objects.filter(pk=ticket.pk).update(stage=Stage.CLOSED)
+    dovecot.deliver(
+        make_mail(subject=f"Re: [{ticket.number}] 请点击链接", sender="Mallory <mallory@evil.example>")
+    )
+
+    services.poll_once()
+
+    ticket.refresh_from_db()
+    assert ticket.stage == Stage.CLOSED
+    assert not Message.objects.filter(ticket=ticket).exists()
+    mail = InboundMail.objects.get()
+    assert not mail.is_reply and mail.ticket != ticket
+    assert mail.ticket.contact.email == "mallory@evil.example"
+    assert ticket.number in mail.ticket.description  # the subject, so nothing is lost
+    assert ticket.number in mail.note
+
+
 def test_reply_to_a_mail_we_sent_joins_that_ticket_without_a_number(dovecot, ticket):
     ours = Message.objects.create(
         ticket=ticket, kind="reply", channel="email", body="请重试", message_id="<TS-1.abc@desk.example.com>"
