@@ -1,10 +1,13 @@
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.locale import LocaleMiddleware
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+# Where toolkit/urls.py mounts the REST API: its refusals here are JSON, as the API's own are.
+API_PATH = "/api/v1/"
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -35,12 +38,17 @@ class RequestSizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _plain(HttpResponseBadRequest, _("The request's Content-Length is not a number."))
+            return _refusal(
+                request, HttpResponseBadRequest, lambda: _("The request's Content-Length is not a number.")
+            )
         if length > settings.REQUEST_MAX_BYTES:
-            return _plain(
+            return _refusal(
+                request,
                 _RequestTooLarge,
-                _("The request is too large: at most %(size)s may be sent at once.")
-                % {"size": filesizeformat(settings.REQUEST_MAX_BYTES)},
+                lambda: (
+                    _("The request is too large: at most %(size)s may be sent at once.")
+                    % {"size": filesizeformat(settings.REQUEST_MAX_BYTES)}
+                ),
             )
         return self.get_response(request)
 
@@ -59,10 +67,12 @@ class NulByteGuardMiddleware:
         try:
             found = "\x00" in request.path or _has_nul(request.GET) or _has_nul(request.POST)
         except MultiPartParserError:
-            return _plain(HttpResponseBadRequest, _("The form data could not be read."))
+            return _refusal(request, HttpResponseBadRequest, lambda: _("The form data could not be read."))
         if found:
-            return _plain(
-                HttpResponseBadRequest, _("The request contains a NUL character, which is never valid.")
+            return _refusal(
+                request,
+                HttpResponseBadRequest,
+                lambda: _("The request contains a NUL character, which is never valid."),
             )
         return self.get_response(request)
 
@@ -75,6 +85,11 @@ def _has_nul(params) -> bool:
     return any("\x00" in key or any("\x00" in value for value in values) for key, values in params.lists())
 
 
-def _plain(response_class, text: str) -> HttpResponse:
-    # Plain text: the htmx fragments and the pages both show it as it is.
-    return response_class(text, content_type="text/plain; charset=utf-8")
+def _refusal(request, response_class, message) -> HttpResponse:
+    """The refusal ``message()`` (called in the right language): for an API client JSON as the API's
+    own errors are, in the language of its Accept-Language; else plain text, which the htmx fragments
+    and the pages both show as it is."""
+    if request.path.startswith(API_PATH):
+        with translation.override(translation.get_language_from_request(request)):
+            return JsonResponse({"detail": message(), "errors": {}}, status=response_class.status_code)
+    return response_class(message(), content_type="text/plain; charset=utf-8")

@@ -7,6 +7,7 @@ from accounts import views as accounts_views
 from toolkit import health
 from toolkit import views as toolkit_views
 from toolkit.deferred_urls import deferred_include
+from toolkit.middleware import API_PATH
 
 # A database that is away answers 503 "not saved, please retry" instead of a bare 500.
 handler500 = "toolkit.db.server_error"
@@ -36,7 +37,7 @@ urlpatterns = [
     # The REST API (token-authenticated; its docs page and OpenAPI document too) and the tokens page.
     # Imported on the first API request or reverse("api:…"), so django-ninja and pydantic stay out of
     # web workers that serve only pages (toolkit/deferred_urls.py).
-    deferred_include("api/v1/", "api.urls", namespace="api"),
+    deferred_include(API_PATH.removeprefix("/"), "api.urls", namespace="api"),
     path("api/tokens/", include("api.token_urls")),
     # Background jobs: /imports/<id>/ (and later /exports/<id>/).
     path("", include("jobs.urls")),

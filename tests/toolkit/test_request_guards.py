@@ -4,6 +4,7 @@ holding one, so it was a 500) and a body larger than REQUEST_MAX_BYTES. Run on S
 import pytest
 from django.urls import reverse
 
+from tests.api.conftest import api_client
 from toolkit.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +60,23 @@ def test_an_oversized_body_is_refused_before_it_is_read(engineer_client, setting
 
 def test_the_default_limit_leaves_room_for_the_largest_import(settings):
     assert settings.REQUEST_MAX_BYTES > settings.TICKET_IMPORT_MAX_BYTES
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("en", "The request contains a NUL character, which is never valid."),
+        ("zh-hans", "请求中含有 NUL 字符"),
+    ],
+)
+def test_the_api_gets_these_refusals_as_json_in_its_language(engineer, language, detail, settings):
+    client = api_client(engineer, language=language)
+    response = client.get("/api/v1/tickets", {"q": "TSA\x00公司"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert detail in response.json()["detail"] and response.json()["errors"] == {}
+
+    settings.REQUEST_MAX_BYTES = 1000
+    response = client.post("/api/v1/tickets", data=b"{}" + b" " * 2000, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["detail"] and response.json()["errors"] == {}
