@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ticket_page.py [--runs 20] [--users manager,engineer]
         [--profile] [--templates] [NUMBER ...]
+    .venv/bin/python benchmarks/ticket_page.py "/diagnosis/?priority=P1&problem_type=performance"
 
 Reads only: it runs on whatever DATABASE_URL points at (e.g. the 100,002-ticket ours100k, with the
 environment of issue 15: DJANGO_DEBUG=false, REDIS_URL, DJANGO_BEHIND_TLS_PROXY=true, …) and creates
@@ -38,7 +39,9 @@ DEFAULT_NUMBER = "TS-20261128-1250"
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("numbers", nargs="*", default=[DEFAULT_NUMBER], help="ticket numbers")
+    parser.add_argument(
+        "numbers", nargs="*", default=[DEFAULT_NUMBER], help="ticket numbers, or paths starting with /"
+    )
     parser.add_argument("--runs", type=int, default=20, help="timed requests per ticket and user (20)")
     parser.add_argument("--users", default="manager,engineer", help="usernames, comma-separated")
     parser.add_argument("--profile", action="store_true", help="cProfile, top 30 by tottime")
@@ -131,7 +134,7 @@ def main():
         client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
         client.force_login(user)
         for number in args.numbers:
-            path = f"/diagnosis/{number}/"
+            path = number if number.startswith("/") else f"/diagnosis/{number}/"
             for _warm_up in range(2):
                 response = client.get(path, secure=True)
                 if response.status_code != 200:
