@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -54,5 +53,6 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", toolkit_views.notification_open, name="notification_open"),
     # The admin signs in through the same login, not its own form (which has no throttling or code step).
     path("admin/login/", accounts_views.admin_login),
-    path("admin/", admin.site.urls),
+    # The admin and the apps' admin modules are imported on first use, like the API (toolkit/admin_urls.py).
+    deferred_include("admin/", "toolkit.admin_urls", namespace="admin"),
 ]

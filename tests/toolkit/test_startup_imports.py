@@ -4,8 +4,8 @@ django.setup() and the root URLconf, in a fresh interpreter without LDAP setting
 (the ticket import, thumbnails), XlsxWriter (exports), python-magic (uploads) and django-auth-ldap /
 python-ldap (the LDAP backend), mozilla-django-oidc with requests and PyJWT (OIDC sign-in), django-ninja
 with pydantic (the API), django-health-check with dnspython (the probes), segno (the two-factor QR code)
-IMAPClient (the mail poll), Celery with kombu (sending a job) and Python-Markdown (an article) come when
-first used.
+IMAPClient (the mail poll), Celery with kombu (sending a job), Python-Markdown (an article) and the apps'
+admin modules (the admin site) come when first used.
 """
 
 import json
@@ -36,6 +36,11 @@ LAZY = (
     "celery",
     "kombu",
     "markdown",
+    # The apps' admin modules: the admin site is filled on first use (toolkit/admin_urls.py).
+    "toolkit.admin",
+    "diagnosis.admin",
+    "knowledge.admin",
+    "simple_history.admin",
 )
 
 CODE = """
@@ -86,3 +91,18 @@ def test_the_deferred_api_urls_still_resolve_and_reverse():
 
     assert reverse("api:openapi-json") == "/api/v1/openapi.json"
     assert resolve("/api/v1/openapi.json").url_name == "openapi-json"
+
+
+def test_the_admin_site_is_complete_on_first_use_and_passes_its_checks(client, admin_user):
+    """The admin modules load with the admin's URLs: opening /admin/ shows every app's models, and the
+    admin's system checks (which `manage.py check` runs before anything opened the admin) find nothing
+    once they are loaded."""
+    from django.contrib import admin
+    from django.core import checks
+
+    client.force_login(admin_user)
+    page = client.get("/admin/").content.decode()
+    for app_label in ("toolkit", "diagnosis", "knowledge", "tracking", "teams", "inbound", "axes"):
+        assert f'href="/admin/{app_label}/"' in page
+    assert len(admin.site._registry) > 20
+    assert checks.run_checks(tags=[checks.Tags.admin]) == []
