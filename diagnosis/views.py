@@ -1,7 +1,5 @@
 """Chapter 1 pages. Each view: permission check → form/FilterSet → one service or selector call."""
 
-from urllib.parse import quote
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -16,9 +14,6 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import RFC3986_SUBDELIMS
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -31,12 +26,6 @@ from toolkit.choices import SlaClock, ViewSurface
 from toolkit.models import Clarification, Ticket
 from toolkit.pages import export_refused
 from toolkit.paginators import EstimatedCountPaginator
-from toolkit.privacy import (
-    can_see_contact_details,
-    mask_contact_details,
-    mask_free_text,
-    mask_person_name,
-)
 
 from . import bulk, exports, imports
 from .forms import (
@@ -58,6 +47,7 @@ from .selectors import (
     working_day_minutes,
 )
 from .services import saved_filter_save
+from .table_rows import table_rows
 from .timeline import remember_timeline, ticket_timeline
 
 view_required = permission_required("toolkit.view_ticket", raise_exception=True)
@@ -73,13 +63,13 @@ def ticket_table(request):
     paginator = EstimatedCountPaginator(filterset.qs, settings.DIAGNOSIS_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     contact_details_viewed(user=request.user, tickets=page.object_list, surface=ViewSurface.TABLE)
-    _table_row_values(page.object_list, request.user)
     query = request.GET.copy()
     query.pop("page", None)
     can_bulk = request.user.has_perm("toolkit.change_ticket")
     context = {
         "filter": filterset,
         "page": page,
+        "rows": table_rows(page.object_list, request.user, first_row=page.start_index(), can_bulk=can_bulk),
         "query_string": query.urlencode(),
         # Filters in use (the phone's folded "Filters" button says how many).
         "filters_used": sum(1 for name in filterset.form.fields if name != "sort" and query.get(name)),
@@ -92,50 +82,6 @@ def ticket_table(request):
     }
     template = "diagnosis/_table.html" if request.htmx else "diagnosis/ticket_list.html"
     return render(request, template, context)
-
-
-def _table_minute(value) -> str:
-    """What {{ value|date:"Y-m-d H:i" }} shows (in the current time zone), without the date filter's
-    format parser: three per row add up."""
-    if value is None:
-        return ""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
-
-
-_TABLE_LABEL_FIELDS = ("source", "problem_type", "priority", "stage")
-
-
-def _table_row_values(tickets, user) -> None:
-    """Put on each row what the table shows, worked out once per page rather than per cell in the
-    template: choice labels from one dict per field (get_FOO_display hashes the choices on every call),
-    the ticket's URL built from one reverse() (what get_absolute_url returns), and the contact and
-    free-text cells masked as the contact_name / contact_details / private_text tags would, deciding
-    once per row whether the viewer may see contact details."""
-    labels = {
-        name: {value: str(label) for value, label in Ticket._meta.get_field(name).flatchoices}
-        for name in _TABLE_LABEL_FIELDS
-    }
-    marker = "0"
-    head, _sep, tail = reverse("diagnosis:detail", kwargs={"number": marker}).rpartition(f"/{marker}/")
-    for ticket in tickets:
-        for name in _TABLE_LABEL_FIELDS:
-            value = getattr(ticket, name)
-            setattr(ticket, f"{name}_label", labels[name].get(value, value))
-        ticket.table_url = f"{head}/{quote(ticket.number, safe=RFC3986_SUBDELIMS + '/~:@')}/{tail}"
-        ticket.table_occurred_at = _table_minute(ticket.occurred_at)
-        ticket.table_recorded_at = _table_minute(ticket.recorded_at)
-        ticket.table_sla_due_at = _table_minute(ticket.sla_due_at)
-        visible = can_see_contact_details(user, ticket)
-        contact = ticket.contact.name
-        ticket.table_contact_name = contact if visible else mask_person_name(contact)
-        details = ticket.contact_details
-        ticket.table_contact_details = details if visible else mask_contact_details(details)
-        for field, length in (("description", 140), ("error_message", 60), ("preliminary_judgement", 80)):
-            text = getattr(ticket, field) or ""
-            text = text if visible else mask_free_text(text)
-            setattr(ticket, f"table_{field}", Truncator(text).chars(length))
 
 
 @require_POST

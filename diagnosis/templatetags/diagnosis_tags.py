@@ -1,6 +1,6 @@
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -60,25 +60,15 @@ def sla_badge(state, due_at=None, stacked=False):
     except ValueError:  # "" = no SLA targets
         return ""
     now = timezone.now()
-    badge = format_html(
-        '<span class="badge {}" title="{}">{}</span>', SLA_BADGE_CLASSES[state], _("SLA"), state.label
-    )
+    # f-strings with each text escaped, not format_html(): the table shows one badge per row.
+    title, label = escape(_("SLA")), escape(state.label)
+    badge = f'<span class="badge {SLA_BADGE_CLASSES[state]}" title="{title}">{label}</span>'
     time_text = sla_time_text(due_at, now)
     if time_text:
-        overdue = due_at is not None and due_at <= now
-        badge = format_html(
-            '{}{}<small class="sla-time {}">{}</small>',
-            badge,
-            mark_safe("<br>") if stacked else " ",  # noqa: S308 - a constant
-            "text-danger" if overdue else "text-body-secondary",
-            time_text,
-        )
-    return format_html(
-        '<span class="sla-badge{}" data-sla="{}">{}</span>',
-        " d-block mt-1" if stacked else "",
-        state.value,
-        badge,
-    )
+        colour = "text-danger" if due_at is not None and due_at <= now else "text-body-secondary"
+        badge += f'{"<br>" if stacked else " "}<small class="sla-time {colour}">{escape(time_text)}</small>'
+    block = " d-block mt-1" if stacked else ""
+    return mark_safe(f'<span class="sla-badge{block}" data-sla="{state.value}">{badge}</span>')  # noqa: S308
 
 
 @register.simple_tag
