@@ -48,8 +48,9 @@ class IncidentProposal:
     key: str  # what they share: the error message, else the start of the description
     members: list[Ticket] = field(default_factory=list)  # the ticket itself included, oldest first
     customer_count: int = 0
-    parent: Ticket | None = None  # an incident some of them already belong to
+    parent: Ticket | None = None  # an incident some of them already belong to, else the first reported
     to_link: list[Ticket] = field(default_factory=list)
+    parent_has_children: bool = False  # the parent is an incident already (add to it, not start one)
 
     @property
     def window_minutes(self) -> int:
@@ -104,6 +105,9 @@ def _same_problem_as(ticket: Ticket) -> Callable[[str, str], bool]:
     return same
 
 
+_MEMBER_FIELDS = ("number", "customer", "parent", "recorded_at")
+
+
 def _similar_in_window(ticket: Ticket) -> list[Ticket]:
     """The open tickets of the window reporting the same problem, ``ticket`` included, oldest first.
 
@@ -127,9 +131,12 @@ def _similar_in_window(ticket: Ticket) -> list[Ticket]:
     matched[ticket.pk] = ticket.customer_id
     if len(set(matched.values())) < min_customers():
         return [ticket]
+    # Only the columns the proposal compares: a whole ticket row and its customer for each of a few dozen
+    # members cost more than the candidates' pass (incident_group reads the ones it links in full).
     members = list(
         Ticket.objects.filter(pk__in=matched)
-        .select_related("customer", "parent")
+        .select_related("parent")
+        .only(*_MEMBER_FIELDS, *(f"parent__{name}" for name in _MEMBER_FIELDS))
         .annotate(has_children=Exists(Ticket.objects.filter(parent=OuterRef("pk"))))
     )
     return sorted(members, key=lambda other: (other.recorded_at, other.pk))
@@ -181,6 +188,7 @@ def incident_proposal(ticket: Ticket) -> IncidentProposal | None:
         customer_count=len(customers),
         parent=parent,
         to_link=to_link,
+        parent_has_children=bool(parents),
     )
 
 
@@ -193,8 +201,11 @@ def incident_group(*, ticket: Ticket, by) -> tuple[Ticket, int]:
     proposal = incident_proposal(ticket)
     if proposal is None or proposal.parent is None:
         raise ValidationError(_("There is nothing to group any more: the proposal no longer applies."))
-    parent = proposal.parent
-    for member in proposal.to_link:
+    # The proposal's tickets hold only the compared columns; linking saves (and records history of) the
+    # whole ticket, so read them in full.
+    parent = Ticket.objects.get(pk=proposal.parent.pk)
+    to_link = Ticket.objects.filter(pk__in=[member.pk for member in proposal.to_link])
+    for member in to_link.order_by("recorded_at", "id"):
         core.ticket_link_parent(ticket=member, parent=parent, by=by)
     return parent, len(proposal.to_link)
 

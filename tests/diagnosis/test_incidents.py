@@ -107,6 +107,20 @@ def test_a_late_report_joins_the_existing_incident(owner, settings):
     proposal = incident_proposal(late)
     assert proposal is not None and proposal.parent == tickets[0]
     assert [t.pk for t in proposal.to_link] == [late.pk]
+    assert proposal.parent_has_children
+
+
+def test_the_page_says_whether_the_group_starts_or_joins_an_incident(client, owner, settings):
+    settings.BATCH_INCIDENT_MIN_CUSTOMERS = 3
+    tickets = [_report(owner, minutes) for minutes in (40, 20, 10)]
+    client.force_login(owner)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get(tickets[2].get_absolute_url()).content.decode()
+    assert f"group them under a parent incident ({tickets[0].number}, the first reported)" in html
+    incident_group(ticket=tickets[2], by=owner)
+    late = _report(owner, 1)
+    html = client.get(late.get_absolute_url()).content.decode()
+    assert f"add 1 ticket to the incident {tickets[0].number}" in html
 
 
 def test_an_update_on_the_parent_reaches_every_contact_once(client, owner, settings):
