@@ -184,4 +184,9 @@ class ContactPrivacyAdminMixin:
         obj = self.get_object(request, object_id)
         if obj is None or not self.may_see(request, obj):
             raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        request.contact_details_visible = True  # an old version is shown whole only to those who may see
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        ticket = self.ticket_of(obj)
+        if ticket is not None and request.method == "GET" and response.status_code == 200:
+            contact_details_viewed(user=request.user, tickets=[ticket], surface=ViewSurface.ADMIN)
+        return response

@@ -77,6 +77,21 @@ def test_history_admin_shows_masked_diffs_and_no_old_versions(staff_client, mana
     assert staff_client.get(url).status_code == 403
 
 
+def test_an_old_version_opens_for_those_who_may_see_contact_details(admin_client_role, manager, ticket):
+    """simple_history's page of one old version (the "revert" form) was a 500 for everyone allowed in."""
+    ticket_update(ticket=ticket, by=manager, contact_details=NEW_PHONE)
+    version = ticket.history.earliest().history_id
+    url = reverse("admin:toolkit_ticket_simple_history", args=[ticket.pk, version])
+    response = admin_client_role.get(url)
+    assert response.status_code == 200
+    assert PHONE in response.content.decode()  # the old value, as it was
+    assert ContactDetailView.objects.filter(ticket=ticket, surface=ViewSurface.ADMIN).exists()
+    contact = ticket.contact
+    version = contact.history.earliest().history_id
+    url = reverse("admin:toolkit_contact_simple_history", args=[contact.pk, version])
+    assert admin_client_role.get(url).status_code == 200
+
+
 def test_admin_with_the_permission_sees_and_is_logged(admin_client_role, admin_user, ticket):
     response = admin_client_role.get(reverse("admin:toolkit_ticket_change", args=[ticket.pk]))
     assert PHONE in response.content.decode()
