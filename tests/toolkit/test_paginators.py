@@ -92,6 +92,34 @@ def test_the_table_says_about_above_the_threshold(manager_client, five_tickets, 
     assert "about" not in page.split('id="ticket-count"')[1].split("</p>")[0]
 
 
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the planner's estimate is PostgreSQL's")
+def test_the_bulk_bar_does_not_give_an_estimate_as_exact(manager_client, five_tickets, settings):
+    """ "All 4015 tickets matching" was an estimate shown as exact, and sent back as the count to check."""
+    settings.TABLE_EXACT_COUNT_MAX = 3
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE toolkit_ticket")
+    page = manager_client.get(reverse("diagnosis:list")).content.decode()
+    assert "筛选出的全部问题(约 5 个)" in page
+    assert '<input type="hidden" name="expected" value="">' in page
+    response = manager_client.post(
+        reverse("diagnosis:bulk"),
+        {
+            "action": "priority",
+            "priority": "P3",
+            "scope": "matching",
+            "query": "",
+            "expected": "",
+            "reason": "批量",
+        },
+    )
+    assert response.status_code == 302
+    assert set(Ticket.objects.values_list("priority", flat=True)) == {"P3"}
+    settings.TABLE_EXACT_COUNT_MAX = 10
+    page = manager_client.get(reverse("diagnosis:list")).content.decode()
+    assert "筛选出的全部 5 个问题" in page
+    assert '<input type="hidden" name="expected" value="5">' in page
+
+
 def test_a_deep_page_reads_ids_first_and_keeps_the_order(db, monkeypatch, django_assert_num_queries):
     from toolkit import paginators
 
