@@ -14,8 +14,9 @@ and each ticket: two warm-up requests, then --runs timed ones; prints the median
 queries of one request and the time they took (CaptureQueriesContext), and the median CPU time
 of this process per request (time.process_time: the figure to compare on a busy shared machine, where
 wall time is noisy; it leaves out the database server's own work). --profile adds the top of a
-cProfile of --runs requests sorted by tottime; --templates the time spent per template (inclusive, and
-without the templates it includes) and per {% include %}, summed over --runs requests.
+cProfile of --runs requests sorted by tottime (PROFILE_DUMP=file also saves it for pstats);
+--templates the time spent per template (inclusive, and without the templates it includes) and per
+{% include %}, summed over --runs requests.
 Not a pytest test: nothing here asserts a threshold.
 """
 
@@ -175,6 +176,8 @@ def main():
                 for _run in range(args.runs):
                     client.get(path, secure=True)
                 profile.disable()
+                if os.environ.get("PROFILE_DUMP"):
+                    profile.dump_stats(os.environ["PROFILE_DUMP"])
                 out = io.StringIO()
                 pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
                 print(out.getvalue())

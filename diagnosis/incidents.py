@@ -48,7 +48,8 @@ class IncidentProposal:
     key: str  # what they share: the error message, else the start of the description
     members: list[Ticket] = field(default_factory=list)  # the ticket itself included, oldest first
     customer_count: int = 0
-    parent: Ticket | None = None  # an incident some of them already belong to, else the first reported
+    # The page's ticket's own incident; else the one most of them belong to; else the first reported.
+    parent: Ticket | None = None
     to_link: list[Ticket] = field(default_factory=list)
     parent_has_children: bool = False  # the parent is an incident already (add to it, not start one)
 
@@ -163,8 +164,12 @@ def incident_proposal(ticket: Ticket) -> IncidentProposal | None:
     }
     parents = {member.parent.pk: member.parent for member in members if member.parent is not None}
     parents |= {member.pk: member for member in members if member.pk in with_children}
-    parent = None
-    if parents:
+    own_incident = ticket.pk if ticket.pk in with_children else ticket.parent_id
+    if own_incident in parents:
+        # The page's ticket is grouped already (or is the incident): the others join its incident, never
+        # another one of the same problem, which would leave this ticket apart from them.
+        parent = parents[own_incident]
+    elif parents:
         # The incident most of them already belong to (the oldest on a tie).
         parent = min(
             parents.values(),
@@ -194,8 +199,9 @@ def incident_proposal(ticket: Ticket) -> IncidentProposal | None:
 
 @transaction.atomic
 def incident_group(*, ticket: Ticket, by) -> tuple[Ticket, int]:
-    """Take the proposal for ``ticket``: link the similar tickets under the parent (an incident some
-    already belong to, else the oldest of them), one history entry each. Returns (parent, linked)."""
+    """Take the proposal for ``ticket``: link the similar tickets under the parent (``ticket``'s own
+    incident, else one some already belong to, else the oldest of them), one history entry each.
+    Returns (parent, linked)."""
     if not by.has_perm(CHANGE_TICKET):
         raise PermissionDenied(_("You may not change tickets."))
     proposal = incident_proposal(ticket)

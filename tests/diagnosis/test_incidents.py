@@ -110,6 +110,28 @@ def test_a_late_report_joins_the_existing_incident(owner, settings):
     assert proposal.parent_has_children
 
 
+def test_a_grouped_ticket_proposes_its_own_incident_not_the_larger_one(owner, settings):
+    # Two incidents of the same problem: Q holds two tickets, P one. On P's ticket the others must join
+    # P; proposing Q (the larger) would leave the page's own ticket apart from them.
+    settings.BATCH_INCIDENT_MIN_CUSTOMERS = 3
+    p, q, a, b, c = (_report(owner, minutes) for minutes in (50, 45, 40, 35, 30))
+    Ticket.objects.filter(pk__in=[a.pk, b.pk]).update(parent=q)
+    Ticket.objects.filter(pk=c.pk).update(parent=p)
+    late = _report(owner, 5)
+    c.refresh_from_db()
+    proposal = incident_proposal(c)
+    assert proposal is not None and proposal.parent == p
+    assert [t.pk for t in proposal.to_link] == [late.pk]
+    # On the incident's own page too.
+    assert incident_proposal(p).parent == p
+    # An ungrouped ticket joins the incident most of them belong to.
+    assert incident_proposal(late).parent == q
+    # Taking it from P's grouped ticket links the late one under P.
+    assert incident_group(ticket=c, by=owner) == (p, 1)
+    late.refresh_from_db()
+    assert late.parent_id == p.pk
+
+
 def test_the_page_says_whether_the_group_starts_or_joins_an_incident(client, owner, settings):
     settings.BATCH_INCIDENT_MIN_CUSTOMERS = 3
     tickets = [_report(owner, minutes) for minutes in (40, 20, 10)]
