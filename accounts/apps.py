@@ -10,4 +10,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import sessions  # noqa: F401  (connects the user_logged_in receiver)
+        from . import chapter, sessions  # noqa: F401  (sessions connects the user_logged_in receiver)
+
+        chapter.register()  # its clean-up of old login records, run by the core's periodic task

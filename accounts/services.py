@@ -7,7 +7,10 @@ django-otp itself, so no verification happens inside a transaction that a Valida
 """
 
 from base64 import b32encode
+from datetime import timedelta
 
+from axes.models import AccessLog
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -18,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import selectors
 
 BACKUP_CODE_COUNT = 10
+SIGN_IN_LOG_PURGE_BATCH = 1000
 TOTP_DEVICE_NAME = "authenticator"
 BACKUP_DEVICE_NAME = "backup codes"
 
@@ -128,3 +132,19 @@ def user_language_set(*, user, language: str):
     user.language = language
     user.save(update_fields=["language"])
     return user
+
+
+def purge_sign_in_log(*, now) -> int:
+    """Periodic (registered in toolkit.chapters): delete the login records (django-axes' AccessLog:
+    user name, client address, browser) older than SIGN_IN_LOG_RETENTION_DAYS. At most one batch per
+    run, so a first run on a years-old table stays short; the next run goes on. Returns how many."""
+    cutoff = now - timedelta(days=settings.SIGN_IN_LOG_RETENTION_DAYS)
+    expired = list(
+        AccessLog.objects.filter(attempt_time__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SIGN_IN_LOG_PURGE_BATCH]
+    )
+    if not expired:
+        return 0
+    deleted, _by_model = AccessLog.objects.filter(pk__in=expired).delete()
+    return deleted

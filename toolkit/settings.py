@@ -437,6 +437,11 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "accounts.ratelimit.axes_client_address"
+# django-axes keeps a row per login (user name, client address, browser) and never deletes it: personal
+# data, kept this many days and then removed by the periodic clean-up (accounts.services).
+SIGN_IN_LOG_RETENTION_DAYS = env.int("SIGN_IN_LOG_RETENTION_DAYS", default=90)
+if SIGN_IN_LOG_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("SIGN_IN_LOG_RETENTION_DAYS must be at least 1.")
 # Password-reset requests: at most this many per e-mail address and per client address an hour,
 # whether or not the address has an account (the answer never tells).
 PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3)

@@ -49,17 +49,19 @@ def test_each_chapter_registers_itself_when_the_apps_load():
         "teams",
         "attachments",
         "jobs",
+        "accounts",
         "hooks",
         "api",
     ]
 
 
-def test_the_registered_scans_are_the_reminders_and_the_jobs_housekeeping():
+def test_the_registered_scans_are_the_reminders_and_the_housekeeping():
     assert list(chapters.periodic_scans()) == [
         "conversation.services.replies_due_scan",
         "tracking.reminders.overdue_tasks_scan",
         "evaluation.reminders.follow_up_scan",
         "jobs.services.jobs_housekeeping",
+        "accounts.services.purge_sign_in_log",
         "hooks.services.deliveries_due_scan",
         "api.services.idempotent_requests_expire",
     ]
