@@ -135,6 +135,7 @@ class EventKind(models.TextChoices):
     DESIGN_AWAITING_APPROVAL = "design_awaiting_approval", _("Design awaiting approval")
     DESIGN_DECIDED = "design_decided", _("Design decided")
     ARTICLE_AWAITING_REVIEW = "article_awaiting_review", _("Article awaiting review")
+    STAGE_CHANGED = "stage_changed", _("Stage changed")
 
 
 class Channel(models.TextChoices):

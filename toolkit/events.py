@@ -1,7 +1,8 @@
 """Telling people what happened: one call, ``notify``, for every event that is not an SLA reminder.
 
-Assigned to you, reassigned away from you, the customer replied, you were mentioned, a design awaits
-your approval or was decided, an article awaits your review: each goes to the bell, by e-mail and,
+Assigned to you, reassigned away from you, the customer replied, your ticket (or one you follow) moved
+to another stage, you were mentioned, a design awaits your approval or was decided, an article awaits
+your review: each goes to the bell, by e-mail and,
 when asked, to the team's chat webhooks, through the same exactly-once rows and sending as the SLA
 reminders (toolkit.notifications).
 
@@ -35,7 +36,7 @@ __all__ = ["EventKind", "notify", "users_with_permission"]
 
 BROKER_RETRY_AFTER_SECONDS = 60
 # Kinds a ticket's followers (collaborators, the teams app's "ticket_followers") hear about too.
-FOLLOWER_KINDS = {EventKind.CUSTOMER_REPLIED, EventKind.REASSIGNED_AWAY}
+FOLLOWER_KINDS = {EventKind.CUSTOMER_REPLIED, EventKind.REASSIGNED_AWAY, EventKind.STAGE_CHANGED}
 # monotonic time until which this process does not try the broker again (it was found down).
 _broker_down_until = 0.0
 

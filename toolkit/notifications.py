@@ -48,7 +48,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import languages, webhooks
-from .choices import Channel, DeliveryStatus, EventKind, NotificationLevel, SlaState
+from .choices import Channel, DeliveryStatus, EventKind, NotificationLevel, SlaState, Stage
 from .models import ChatWebhook, Delivery, Event, Notification, Reminder, User
 from .sla import BREACH_THRESHOLD
 
@@ -207,7 +207,20 @@ def _event_line(event: Event, params: dict) -> str:
         return _("%(actor)s approved the solution design of %(number)s (%(customer)s)") % params
     if kind == EventKind.ARTICLE_AWAITING_REVIEW:
         return _("%(actor)s submitted the article “%(title)s” for review") % params
+    if kind == EventKind.STAGE_CHANGED:
+        # Stored as codes, named in the reader's language.
+        stages = {name: _stage_label(params.get(name)) for name in ("from_stage", "to_stage")}
+        return _("%(actor)s moved %(number)s (%(customer)s) from “%(from_stage)s” to “%(to_stage)s”") % (
+            params | stages
+        )
     raise ValueError(f"unknown event kind {kind!r}")
+
+
+def _stage_label(code) -> str:
+    try:
+        return str(Stage(code).label)
+    except ValueError:
+        return str(code or "")
 
 
 def _event_reason(kind: str) -> str:
@@ -219,6 +232,7 @@ def _event_reason(kind: str) -> str:
         EventKind.DESIGN_AWAITING_APPROVAL: _("You receive this because you may approve solution designs."),
         EventKind.DESIGN_DECIDED: _("You receive this because you wrote or submitted the design."),
         EventKind.ARTICLE_AWAITING_REVIEW: _("You receive this because you may publish knowledge articles."),
+        EventKind.STAGE_CHANGED: _("You receive this because you own or follow the ticket."),
     }
     return reasons.get(kind, "")
 

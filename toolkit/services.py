@@ -340,6 +340,14 @@ def _move(
     sla.sla_record_response(ticket, at=change.changed_at)
     sla.sla_on_stage_change(ticket, from_stage=change.from_stage, to_stage=to_stage, at=change.changed_at)
     signals.emit(signals.TICKET_STAGE_CHANGED, ticket=ticket, from_stage=change.from_stage, to_stage=to_stage)
+    # The owner (when someone else moved it) and the followers hear of it.
+    events.notify(
+        kind=EventKind.STAGE_CHANGED,
+        recipients=[ticket.owner],
+        actor=by,
+        ticket=ticket,
+        params={"from_stage": change.from_stage, "to_stage": to_stage, "reason": reason[:200]},
+    )
     return change
 
 

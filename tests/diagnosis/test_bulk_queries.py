@@ -78,7 +78,8 @@ def test_bulk_priority_over_500_tickets_costs_a_constant_per_ticket(manager_clie
 @pytest.mark.parametrize(
     ("action", "fields", "limit"),
     [
-        ({"action": "stage", "to_stage": "analysis", "reason": "需要分析"}, {"stage": Stage.DIAGNOSIS}, 26),
+        # and the owner and followers told (the owner when someone else moved it)
+        ({"action": "stage", "to_stage": "analysis", "reason": "需要分析"}, {"stage": Stage.DIAGNOSIS}, 32),
         ({"action": "assign", "reason": "转派"}, {}, 32),  # and both owners told
         ({"action": "parent"}, {}, 8),
     ],

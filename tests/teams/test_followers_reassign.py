@@ -89,3 +89,32 @@ def test_only_the_owner_or_a_manager_adds_a_colleague(ticket, li, wang, manager)
     norole = UserFactory(username="guest")
     with pytest.raises(ValidationError):
         services.follow(ticket=ticket, user=norole, by=li)
+
+
+def test_followers_and_the_owner_hear_when_someone_else_moves_the_ticket(ticket, li, manager):
+    from django.utils import translation
+
+    from toolkit.notifications import event_text
+    from toolkit.services import ticket_change_stage
+
+    zhao = UserFactory(username="zhao", role="engineer", email="zhao@example.com")
+    services.follow(ticket=ticket, user=zhao, by=zhao)
+    # The owner moving their own ticket: the follower hears, the owner (the actor) does not.
+    ticket_change_stage(ticket=ticket, to_stage="diagnosis", reason="开始诊断", by=li)
+    assert _told(zhao, EventKind.STAGE_CHANGED) == 1 and _told(li, EventKind.STAGE_CHANGED) == 0
+    # A manager moving it: the owner hears too; the reason goes with it, contact details masked.
+    ticket_change_stage(ticket=ticket, to_stage="on_hold", reason="等客户 13812345678 回电", by=manager)
+    assert _told(zhao, EventKind.STAGE_CHANGED) == 2 and _told(li, EventKind.STAGE_CHANGED) == 1
+    event = Event.objects.filter(kind=EventKind.STAGE_CHANGED).latest("pk")
+    assert event.params["from_stage"] == "diagnosis" and event.params["to_stage"] == "on_hold"
+    assert "13812345678" not in event.params["reason"]
+    with translation.override("zh-hans"):
+        text = event_text(event)
+        assert "从“诊断”改为“挂起”" in text.line and ticket.number in text.line
+    with translation.override("en"):
+        text = event_text(event)
+        assert "from “Diagnosis” to “On hold”" in text.line
+        assert any("13812345678" not in line and "Reason" in line for line in text.details)
+    services.unfollow(ticket=ticket, user=zhao, by=zhao)
+    ticket_change_stage(ticket=ticket, to_stage="diagnosis", reason="客户回电了", back=True, by=manager)
+    assert _told(zhao, EventKind.STAGE_CHANGED) == 2  # no longer following
