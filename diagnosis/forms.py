@@ -13,14 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from attachments.forms import AttachmentsField
 from toolkit import permissions, roles
-from toolkit.choices import PRIORITY_HELP, CustomerTier, Priority, ProblemType, Stage
+from toolkit.choices import PRIORITY_HELP, CustomerTier, Priority, ProblemType
 from toolkit.models import Customer, Ticket
 from toolkit.privacy import can_see_contact_details, mask_contact_details, mask_free_text
 from toolkit.services import (
     CONTACT_DATA_FIELDS,
     EDITABLE_TICKET_FIELDS,
-    allowed_next_stages,
-    stages_allowed_to,
     truncate_to_minute,
     validate_occurred_at,
     validate_priority_override,
@@ -343,22 +341,6 @@ class TicketEditForm(TicketFieldsMixin, forms.ModelForm):
             # A masked reason still explains the override; it is only shown masked.
             cleaned["priority_override_reason"] = self.kept_values["priority_override_reason"]
         return self.apply_priority_suggestion(cleaned, self.instance.customer.raises_priority)
-
-
-class StageChangeForm(forms.Form):
-    to_stage = forms.ChoiceField(label=_("Move to"))
-    reason = forms.CharField(label=_("Why"), max_length=500)
-
-    def __init__(self, *args, ticket, user=None, **kwargs):
-        """With `user`, only the stages they may choose (the service checks again on saving)."""
-        super().__init__(*args, **kwargs)
-        stages = allowed_next_stages(ticket.stage)
-        if user is not None:
-            stages = stages_allowed_to(user=user, ticket=ticket, stages=stages)
-        self.fields["to_stage"].choices = [(s, Stage(s).label) for s in stages]
-        self.helper = FormHelper()
-        self.helper.form_action = reverse_lazy("diagnosis:stage", kwargs={"number": ticket.number})
-        self.helper.add_input(Submit("change", _("Change stage")))
 
 
 class ClarificationForm(forms.Form):

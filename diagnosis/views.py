@@ -33,7 +33,6 @@ from .forms import (
     ImportForm,
     LinkParentForm,
     SavedFilterForm,
-    StageChangeForm,
     TicketEditForm,
     assignable_users,
 )
@@ -176,9 +175,8 @@ def ticket_detail(request, number):
         ),
         "clarifications": ticket.clarifications.all(),
         "can_change": request.user.has_perm("toolkit.change_ticket"),
-        # Only the moves this person may make (toolkit.permissions): the stage form and the chapters'
-        # "start …" buttons.
-        "stage_form": StageChangeForm(ticket=ticket, user=request.user),
+        # Only the moves this person may make (toolkit.permissions): the chapters' "start …" buttons (the
+        # stage card works out its own, diagnosis.stageflow).
         "forward_stages": core.stages_allowed_to(
             user=request.user, ticket=ticket, stages=core.forward_stages(ticket.stage)
         ),
