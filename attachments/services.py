@@ -9,10 +9,12 @@ import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -228,3 +230,46 @@ def attachment_delete(*, attachment: Attachment, by, reason: str) -> Attachment:
     # Removed once the deletion is committed: a rolled-back deletion keeps its file.
     transaction.on_commit(lambda: _remove_files(names))
     return attachment
+
+
+# ---------------------------------------------------------------- files nobody's row names
+
+# A file younger than this may belong to an upload whose transaction is still open: left alone.
+ORPHAN_GRACE = timedelta(hours=1)
+ORPHAN_SWEEP_EVERY = timedelta(hours=1)
+
+
+def orphan_sweep(*, now) -> int:
+    """Periodic (registered in toolkit.chapters), at most hourly: delete stored files that no attachment
+    names, older than ORPHAN_GRACE. They are customers' files left by an upload whose outer transaction
+    rolled back after the file was written (attachments_add removes its files only when it fails
+    itself), or by a process killed in between; nobody can open them, so they would be kept for ever.
+
+    Looks at this month's and last month's folders (uploads are filed by month, and an orphan is made
+    at upload time) and the thumbnails. Returns how many files it deleted."""
+    if not settings.ATTACHMENTS_ORPHAN_SWEEP:
+        return 0
+    if not cache.add("attachments:orphan-sweep", 1, timeout=int(ORPHAN_SWEEP_EVERY.total_seconds())):
+        return 0
+    storage = attachment_storage()
+    this_month = now.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    folders = [f"attachments/{month:%Y/%m}" for month in (last_month, this_month)] + ["attachments/thumbs"]
+    deleted = 0
+    for folder in folders:
+        try:
+            _dirs, files = storage.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        names = [f"{folder}/{file}" for file in files]
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            known = set(Attachment.objects.filter(file__in=chunk).values_list("file", flat=True))
+            known |= set(Attachment.objects.filter(thumbnail__in=chunk).values_list("thumbnail", flat=True))
+            for name in chunk:
+                if name in known or storage.get_modified_time(name) > now - ORPHAN_GRACE:
+                    continue
+                storage.delete(name)
+                logger.info("Deleted attachment file %s: no attachment names it", name)
+                deleted += 1
+    return deleted

@@ -368,6 +368,9 @@ TICKET_IMPORT_MAX_ROWS = env.int("TICKET_IMPORT_MAX_ROWS", default=20_000)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENTS_MAX_BYTES_PER_TICKET = env.int("ATTACHMENTS_MAX_BYTES_PER_TICKET", default=100 * 1024 * 1024)
 ATTACHMENTS_MAX_PER_TICKET = env.int("ATTACHMENTS_MAX_PER_TICKET", default=100)
+# The worker's hourly sweep of stored files no attachment names (attachments.services.orphan_sweep). Off
+# for a copy of the installation (staging) that reads the production storage with another database.
+ATTACHMENTS_ORPHAN_SWEEP = env.bool("ATTACHMENTS_ORPHAN_SWEEP", default=True)
 # Largest request body accepted at all (413 above it, before it is read): the import file, or one
 # attachment, plus the rest of its form. The proxy may have its own limit; this one holds without it.
 REQUEST_MAX_BYTES = env.int(

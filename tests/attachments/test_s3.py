@@ -116,3 +116,23 @@ def test_the_bucket_setting_switches_the_storage():
         "https://minio.example.com:9000",
         "django.core.files.storage.FileSystemStorage",
     ]
+
+
+def test_the_orphan_sweep_works_on_the_bucket(bucket, ticket, engineer):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.db import transaction
+    from django.utils import timezone
+
+    from attachments.services import orphan_sweep
+
+    (kept,) = attachments_add(ticket=ticket, files=[png()], by=engineer)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        attachments_add(ticket=ticket, files=[text_file("lost.log")], by=engineer)
+        raise RuntimeError("the caller's next step failed")
+    assert len(keys(bucket)) == 2
+    cache.delete("attachments:orphan-sweep")
+    assert orphan_sweep(now=timezone.now() + timedelta(hours=2)) == 1
+    assert keys(bucket) == [f"toolkit/{kept.file.name}"]
+    cache.delete("attachments:orphan-sweep")

@@ -60,6 +60,7 @@ def test_the_registered_scans_are_the_reminders_and_the_housekeeping():
         "conversation.services.replies_due_scan",
         "tracking.reminders.overdue_tasks_scan",
         "evaluation.reminders.follow_up_scan",
+        "attachments.chapter.orphan_sweep",
         "jobs.services.jobs_housekeeping",
         "accounts.services.purge_sign_in_log",
         "hooks.services.deliveries_due_scan",
