@@ -4,6 +4,8 @@ verifying, turning off) and the language for messages.
 Codes are checked by django-otp (RFC 6238 TOTP with one step of clock tolerance, each code usable
 once, wrong codes throttled with a growing delay). A device's failed-attempt count is saved by
 django-otp itself, so no verification happens inside a transaction that a ValidationError rolls back.
+Backup codes are stored as keyed digests (backup_code_digest), never as the codes: a copy of the
+database signs nobody in.
 """
 
 from base64 import b32encode
@@ -13,6 +15,7 @@ from axes.models import AccessLog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -77,14 +80,46 @@ def totp_enrolment_confirm(*, user, code: str) -> list[str]:
         return _new_backup_codes(user=user)
 
 
+BACKUP_CODE_SALT = "accounts.backup-code"
+
+
+def backup_code_digest(code: str, *, secret: str | None = None) -> str:
+    """What is stored of a backup code: an HMAC of it under the secret key, 16 hex digits (django-otp's
+    token column holds 16 characters). Codes carry 40 random bits, so an unkeyed hash of them could be
+    reversed by trying them all; without the key it cannot."""
+    return salted_hmac(BACKUP_CODE_SALT, normalise_code(code), secret=secret, algorithm="sha256").hexdigest()[
+        :16
+    ]
+
+
+def _backup_code_digests(code: str) -> list[str]:
+    """Its digest under the secret key and under each key in SECRET_KEY_FALLBACKS (a key being rotated)."""
+    return [
+        backup_code_digest(code, secret=key) for key in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    ]
+
+
 def _new_backup_codes(*, user) -> list[str]:
     device, _created = StaticDevice.objects.get_or_create(
         user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
     )
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=backup_code_digest(code)) for code in codes
+    )
     return codes
+
+
+def _verify(device, code: str) -> bool:
+    """django-otp's check of ``code`` on ``device`` (throttled; a backup code is spent), by digest for
+    backup codes."""
+    if not isinstance(device, StaticDevice):
+        return device.verify_token(code)
+    digests = _backup_code_digests(code)
+    stored = device.token_set.filter(token__in=digests).values_list("token", flat=True).first()
+    # One verify_token call either way, so a wrong code counts once towards the throttle.
+    return device.verify_token(stored or digests[0])
 
 
 def two_factor_verify(*, user, code: str):
@@ -98,7 +133,7 @@ def two_factor_verify(*, user, code: str):
     is_app_code = code.isdigit() and len(code) in (6, 8)
     with transaction.atomic():
         for device in devices_for_user(user, confirmed=True, for_verify=True):
-            if isinstance(device, TOTPDevice) == is_app_code and device.verify_token(code):
+            if isinstance(device, TOTPDevice) == is_app_code and _verify(device, code):
                 return device
     return None
 

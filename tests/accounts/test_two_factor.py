@@ -62,9 +62,10 @@ def test_enrolment_from_the_security_page(manager_client, manager):
     assert response.status_code == 200
     shown = re.findall(r'class="col backup-code">([a-z2-7]+)<', response.content.decode())
     assert len(shown) == 10
-    assert sorted(shown) == sorted(
-        StaticToken.objects.filter(device__user=manager).values_list("token", flat=True)
-    )
+    # Stored as keyed digests, never as the codes shown.
+    stored = set(StaticToken.objects.filter(device__user=manager).values_list("token", flat=True))
+    assert stored == {services.backup_code_digest(code) for code in shown}
+    assert not stored & set(shown)
     device.refresh_from_db()
     assert device.confirmed
     assert "no-store" in response["Cache-Control"]
@@ -161,3 +162,42 @@ def test_after_enrolling_a_required_role_works_and_cannot_turn_it_off(settings, 
     assert manager_client.get(HOME).status_code == 200
     manager_client.post(reverse("account_security_disable"), {"code": later_code(device)})
     assert TOTPDevice.objects.filter(user=manager, confirmed=True).exists()
+
+
+def test_a_copy_of_the_stored_backup_codes_signs_nobody_in(client, manager, enrolled):
+    _device, codes = enrolled
+    stored = list(StaticToken.objects.filter(device__user=manager).values_list("token", flat=True))
+    assert len(stored) == 10 and not set(stored) & set(codes)
+    client.post(LOGIN, {"username": "manager", "password": PASSWORD})
+    assert client.post(CODE, {"code": stored[0]}).status_code == 200  # the digest is not a code
+    assert "_auth_user_id" not in client.session
+    assert StaticToken.objects.filter(device__user=manager).count() == 10
+
+
+def test_backup_codes_survive_a_secret_key_rotation(client, manager, enrolled, settings):
+    _device, codes = enrolled
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    client.post(LOGIN, {"username": "manager", "password": PASSWORD})
+    assert client.post(CODE, {"code": codes[1]}).status_code == 302
+    assert StaticToken.objects.filter(device__user=manager).count() == 9  # spent
+    # New codes are digested under the new key.
+    fresh = services.backup_codes_regenerate(user=manager, code=codes[2])
+    stored = set(StaticToken.objects.filter(device__user=manager).values_list("token", flat=True))
+    assert stored == {services.backup_code_digest(code) for code in fresh}
+
+
+def test_the_migration_turns_plain_codes_into_the_same_digests(manager):
+    import importlib
+
+    from django.apps import apps
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    migration = importlib.import_module("accounts.migrations.0002_backup_codes_as_digests")
+    device = StaticDevice.objects.create(user=manager, name=services.BACKUP_DEVICE_NAME, confirmed=True)
+    StaticToken.objects.create(device=device, token="abcd2345")
+    StaticToken.objects.create(device=device, token=services.backup_code_digest("efgh6723"))  # done already
+    migration.codes_to_digests(apps, None)
+    stored = set(StaticToken.objects.filter(device=device).values_list("token", flat=True))
+    assert stored == {services.backup_code_digest("abcd2345"), services.backup_code_digest("efgh6723")}
+    assert services.two_factor_verify(user=manager, code="ABCD-2345") == device
