@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from toolkit import events
 from toolkit import services as core
 from toolkit.choices import Priority, Stage
 from toolkit.db import retry_on_conflict
@@ -278,13 +279,16 @@ def tickets_bulk_apply(
         reason=reason,
     )
     refusals = []
-    for ticket in tickets:
-        try:
-            act(ticket)
-        except (ValidationError, PermissionDenied) as error:
-            refusals.append(Refusal(ticket.number, " ".join(_messages(error))))
-    if refusals:
-        raise BulkRefused(refusals)
+    # Whoever many of these tickets concern hears of them once ("… assigned 40 tickets to you"), not
+    # once per ticket; a refused batch tells nobody.
+    with events.one_notice_per_person():
+        for ticket in tickets:
+            try:
+                act(ticket)
+            except (ValidationError, PermissionDenied) as error:
+                refusals.append(Refusal(ticket.number, " ".join(_messages(error))))
+        if refusals:
+            raise BulkRefused(refusals)
     return len(tickets)
 
 

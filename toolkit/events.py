@@ -20,25 +20,101 @@ masked (toolkit.privacy): notifications go to people who may not see contact det
 """
 
 import time
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from . import chapters, notifications
 from .choices import EventKind
 from .models import ChatWebhook, Event, Ticket, User
 from .privacy import mask_free_text
 
-__all__ = ["EventKind", "notify", "users_with_permission"]
+__all__ = ["EventKind", "notify", "one_notice_per_person", "users_with_permission"]
 
 BROKER_RETRY_AFTER_SECONDS = 60
 # Kinds a ticket's followers (collaborators, the teams app's "ticket_followers") hear about too.
 FOLLOWER_KINDS = {EventKind.CUSTOMER_REPLIED, EventKind.REASSIGNED_AWAY, EventKind.STAGE_CHANGED}
 # monotonic time until which this process does not try the broker again (it was found down).
 _broker_down_until = 0.0
+# Kinds one action may cause on many tickets at once (a bulk action): held by one_notice_per_person.
+BATCHED_KINDS = frozenset(notifications.BATCH_KINDS)  # the kinds that have a text for several tickets
+BATCH_NUMBERS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class _Held:
+    kind: EventKind
+    actor: User | None
+    ticket: Ticket
+    params: dict | None
+    user_ids: frozenset[int]
+
+
+_held: ContextVar[list[_Held] | None] = ContextVar("toolkit_events_held", default=None)
+
+
+@contextmanager
+def one_notice_per_person() -> Iterator[None]:
+    """One action on many tickets (a bulk action): inside the block, notify() holds the events of
+    BATCHED_KINDS on tickets; at its end each person gets one notice per kind — the ticket's own event
+    when it concerns one of their tickets, else one saying how many, with the first few numbers. Call it
+    inside the action's transaction: an exception leaves the block without telling anyone."""
+    held: list[_Held] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    _release(held)
+
+
+def _release(held: list[_Held]) -> None:
+    per_person: dict[tuple[EventKind, int | None, int], list[_Held]] = defaultdict(list)
+    for item in held:
+        for user_id in item.user_ids:
+            per_person[item.kind, getattr(item.actor, "pk", None), user_id].append(item)
+    # The events of a single ticket, each once, to everyone for whom it is the only one of its kind.
+    alone: dict[int, set[int]] = defaultdict(set)
+    for (_kind, _actor, user_id), items in per_person.items():
+        if len(items) == 1:
+            alone[id(items[0])].add(user_id)
+    for item in held:
+        if id(item) in alone:
+            _record(
+                kind=item.kind,
+                user_ids=alone[id(item)],
+                actor=item.actor,
+                ticket=item.ticket,
+                params=item.params,
+            )
+    for (kind, _actor, user_id), items in per_person.items():
+        if len(items) > 1:
+            _record_batch(kind=kind, user_id=user_id, items=items)
+
+
+def _record_batch(*, kind: EventKind, user_id: int, items: list[_Held]) -> None:
+    """One event for several tickets: how many, which (the first few), and what they share (the new
+    owner, the stage, the reason: one action gave them all the same)."""
+    first = items[0]
+    stored = _plain_params({k: v for k, v in (first.params or {}).items() if k != "from_stage"})
+    if first.actor is not None:
+        stored["actor"] = first.actor.display_name
+    numbers = sorted(item.ticket.number for item in items)
+    stored |= {"count": len(numbers), "numbers": numbers[:BATCH_NUMBERS_SHOWN]}
+    link = reverse("diagnosis:list")
+    if kind == EventKind.ASSIGNED:
+        link += f"?owner={user_id}"
+    _record(
+        kind=kind, user_ids={user_id}, actor=first.actor, ticket=None, params=None, stored=stored, link=link
+    )
 
 
 def users_with_permission(permission: str) -> QuerySet[User]:
@@ -64,7 +140,6 @@ def _plain_params(params: dict | None) -> dict[str, Any]:
     return plain
 
 
-@transaction.atomic
 def notify(
     *,
     kind: str,
@@ -91,7 +166,31 @@ def notify(
         wanted |= _follower_ids(ticket)
     if actor is not None:
         wanted.discard(actor.pk)
-    users = list(User.objects.filter(pk__in=wanted, is_active=True).order_by("pk")) if wanted else []
+    held = _held.get()
+    if held is not None and ticket is not None and kind in BATCHED_KINDS and not chat and not link:
+        if wanted:
+            held.append(_Held(kind, actor, ticket, params, frozenset(wanted)))
+        return None
+    return _record(
+        kind=kind, user_ids=wanted, actor=actor, ticket=ticket, params=params, link=link, chat=chat
+    )
+
+
+@transaction.atomic
+def _record(
+    *,
+    kind: EventKind,
+    user_ids: set[int],
+    actor: User | None,
+    ticket: Ticket | None,
+    params: dict | None,
+    link: str = "",
+    chat: bool = False,
+    stored: dict | None = None,
+) -> Event | None:
+    """notify's writing: the Event, its notifications and deliveries, the sending queued after commit.
+    ``stored``: parameters already made plain (a batch's)."""
+    users = list(User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk")) if user_ids else []
     webhook_ids = (
         list(ChatWebhook.objects.filter(active=True).order_by("pk").values_list("pk", flat=True))
         if chat
@@ -99,9 +198,10 @@ def notify(
     )
     if not users and not webhook_ids:
         return None
-    stored = _plain_params(params)
-    if actor is not None:
-        stored.setdefault("actor", actor.display_name)
+    if stored is None:
+        stored = _plain_params(params)
+        if actor is not None:
+            stored.setdefault("actor", actor.display_name)
     if ticket is not None:
         stored.setdefault("number", ticket.number)
         stored.setdefault("customer", ticket.customer.name)

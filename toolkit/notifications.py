@@ -184,8 +184,27 @@ class EventText:
     reason: str
 
 
+BATCH_KINDS = (EventKind.ASSIGNED, EventKind.REASSIGNED_AWAY, EventKind.STAGE_CHANGED)
+
+
+def _batch_line(kind: str, params: dict) -> str:
+    """An event for several tickets changed by one action (toolkit.events.one_notice_per_person)."""
+    numbers = ", ".join(str(number) for number in params.get("numbers") or [])
+    more = int(params["count"]) - len(params.get("numbers") or [])
+    if more > 0:
+        numbers = _("%(numbers)s and %(more)s more") % {"numbers": numbers, "more": more}
+    params = params | {"numbers": numbers, "to_stage": _stage_label(params.get("to_stage"))}
+    if kind == EventKind.ASSIGNED:
+        return _("%(actor)s assigned %(count)s tickets to you: %(numbers)s") % params
+    if kind == EventKind.REASSIGNED_AWAY:
+        return _("%(actor)s reassigned %(count)s tickets to %(new_owner)s: %(numbers)s") % params
+    return _("%(actor)s moved %(count)s tickets to “%(to_stage)s”: %(numbers)s") % params
+
+
 def _event_line(event: Event, params: dict) -> str:
     kind = event.kind
+    if params.get("count") and kind in BATCH_KINDS:
+        return _batch_line(kind, params)
     on_ticket = bool(params.get("number"))
     if kind == EventKind.ASSIGNED:
         if not params.get("actor"):
