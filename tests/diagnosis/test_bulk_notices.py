@@ -90,3 +90,25 @@ def test_a_refused_batch_tells_nobody(manager, people):
     (single,) = _notices(li, EventKind.STAGE_CHANGED)
     assert single.event.ticket_id == open_ticket.pk
     assert not _notices(wang, EventKind.STAGE_CHANGED)
+
+
+def test_the_batch_notice_is_mailed_once_and_shown_in_the_bell(client, manager, people):
+    from django.core import mail
+
+    from toolkit import notifications
+    from toolkit.choices import DeliveryStatus
+    from toolkit.models import Delivery
+
+    li, zhao = people["li"], people["zhao"]
+    tickets = [TicketFactory(owner=li) for _ in range(2)]
+    ids = [t.pk for t in tickets]
+    tickets_bulk_apply(ticket_ids=ids, action="assign", owner=zhao, reason="休假", by=manager)
+    (delivery,) = Delivery.objects.filter(recipient="zhao@example.com")
+    assert notifications.delivery_send(delivery.pk) == DeliveryStatus.SENT
+    (message,) = mail.outbox
+    numbers = sorted(t.number for t in tickets)
+    assert message.subject == f"{manager.display_name} 将 2 个问题分派给你:{numbers[0]}, {numbers[1]}"
+    assert f"/diagnosis/?owner={zhao.pk}" in message.body
+    client.force_login(zhao)
+    page = client.get(reverse("notifications")).content.decode()
+    assert f"将 2 个问题分派给你:{numbers[0]}, {numbers[1]}" in page
