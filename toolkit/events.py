@@ -2,9 +2,9 @@
 
 Assigned to you, reassigned away from you, the customer replied, your ticket (or one you follow) moved
 to another stage, you were mentioned, a design awaits your approval or was decided, an article awaits
-your review: each goes to the bell, by e-mail and,
-when asked, to the team's chat webhooks, through the same exactly-once rows and sending as the SLA
-reminders (toolkit.notifications).
+your review: each goes to the bell, by e-mail and, when asked, to the team's chat webhooks, through the
+same exactly-once rows and sending as the SLA reminders (toolkit.notifications). A bulk action's news
+is told once per person (one_notice_per_person).
 
 ``notify`` records the Event with its notification and delivery rows in the caller's transaction, so
 the action and the news of it are saved together or not at all (a crash between the two cannot lose
