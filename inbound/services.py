@@ -253,7 +253,15 @@ def _process(mail: InboundMail, raw: bytes) -> None:
     else:
         ticket, notes = _open_ticket(parsed=parsed, received_at=mail.received_at)
         named = list(Ticket.objects.filter(number__in=parsed.ticket_numbers).values_list("number", flat=True))
-        if named:
+        if named and _conversation() is None:
+            notes.append(
+                _(
+                    "The subject names %(numbers)s, but replies join tickets only with the conversation "
+                    "app, so the mail opened a ticket of its own."
+                )
+                % {"numbers": ", ".join(named)}
+            )
+        elif named:
             # A number in the subject from a sender not known on that ticket: a ticket of its own.
             notes.append(
                 _(
@@ -283,8 +291,9 @@ def _attachments():
 
 def _ticket_answered(parsed: parsing.ParsedMail) -> Ticket | None:
     """The ticket this mail answers: by the conversation's rules (a Message-ID we sent or received in
-    In-Reply-To/References, else ``[TS-…]`` in the subject), else an earlier mail of the customer's that
-    opened a ticket and that this one refers to (a follow-up to their own first mail)."""
+    In-Reply-To/References, else ``[TS-…]`` in the subject from a sender known on that ticket), else an
+    earlier mail of the customer's that opened a ticket and that this one refers to (a follow-up to
+    their own first mail)."""
     conversation = _conversation()
     if conversation is not None:
         ticket = conversation.ticket_for_mail(
@@ -295,10 +304,8 @@ def _ticket_answered(parsed: parsing.ParsedMail) -> Ticket | None:
         )
         if ticket is not None:
             return ticket
-    elif parsed.ticket_numbers:
-        ticket = Ticket.objects.filter(number__in=parsed.ticket_numbers).first()
-        if ticket is not None:
-            return ticket
+    # Without the conversation there is no record of who may write on a ticket (and nowhere to keep a
+    # reply), so a ticket number in the subject joins nothing: the mail opens a ticket that names it.
     earlier = [*parsed.in_reply_to, *reversed(parsed.references)]
     if earlier:
         taken = (
