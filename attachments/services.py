@@ -267,7 +267,12 @@ def orphan_sweep(*, now) -> int:
             known = set(Attachment.objects.filter(file__in=chunk).values_list("file", flat=True))
             known |= set(Attachment.objects.filter(thumbnail__in=chunk).values_list("thumbnail", flat=True))
             for name in chunk:
-                if name in known or storage.get_modified_time(name) > now - ORPHAN_GRACE:
+                if name in known:
+                    continue
+                try:
+                    if storage.get_modified_time(name) > now - ORPHAN_GRACE:
+                        continue
+                except FileNotFoundError:  # removed meanwhile (a deletion's own clean-up)
                     continue
                 storage.delete(name)
                 logger.info("Deleted attachment file %s: no attachment names it", name)
