@@ -81,15 +81,15 @@ def totp_enrolment_confirm(*, user, code: str) -> list[str]:
 
 
 BACKUP_CODE_SALT = "accounts.backup-code"
+BACKUP_CODE_DIGEST_LENGTH = 16  # django-otp's token column holds 16 characters
 
 
 def backup_code_digest(code: str, *, secret: str | None = None) -> str:
-    """What is stored of a backup code: an HMAC of it under the secret key, 16 hex digits (django-otp's
-    token column holds 16 characters). Codes carry 40 random bits, so an unkeyed hash of them could be
-    reversed by trying them all; without the key it cannot."""
-    return salted_hmac(BACKUP_CODE_SALT, normalise_code(code), secret=secret, algorithm="sha256").hexdigest()[
-        :16
-    ]
+    """What is stored of a backup code: an HMAC of it under the secret key, its first hex digits. Codes
+    carry 40 random bits, so an unkeyed hash of them could be reversed by trying them all; without the
+    key it cannot."""
+    digest = salted_hmac(BACKUP_CODE_SALT, normalise_code(code), secret=secret, algorithm="sha256")
+    return digest.hexdigest()[:BACKUP_CODE_DIGEST_LENGTH]
 
 
 def _backup_code_digests(code: str) -> list[str]:
