@@ -388,13 +388,10 @@ def customer_message_receive(
         return Message.objects.get(message_id=message_id)
     _attach(ticket=ticket, files=files, by=None, message=message, from_customer=True)
     ticket = Ticket.objects.select_related("owner", "customer").get(pk=ticket.pk)
-    _reopen_for_customer(ticket)
-    events.notify(
-        kind=EventKind.CUSTOMER_REPLIED,
-        recipients=[ticket.owner],
-        ticket=ticket,
-        params={"excerpt": _excerpt(body)},
-    )
+    # Those told of the reply read there that the ticket is back at work: no second notice of the move.
+    told = events.audience(kind=EventKind.CUSTOMER_REPLIED, recipients=[ticket.owner], ticket=ticket)
+    params = {"excerpt": _excerpt(body), "to_stage": _reopen_for_customer(ticket, already_told=told)}
+    events.notify(kind=EventKind.CUSTOMER_REPLIED, recipients=[ticket.owner], ticket=ticket, params=params)
     return message
 
 
@@ -409,28 +406,36 @@ def _stage_before_hold(ticket: Ticket) -> str:
     return change.from_stage
 
 
-def _reopen_for_customer(ticket: Ticket) -> None:
+def _reopen_for_customer(ticket: Ticket, *, already_told) -> str | None:
     """Resolved or closed → diagnosis; on hold → the stage it was held in. Recorded as the owner's move
-    (a customer has no account), with the reason written in the team's language."""
+    (a customer has no account), with the reason written in the team's language. Returns the new stage,
+    or None when the ticket stays where it is."""
     to_stage: str
     if ticket.stage in (Stage.EVALUATION, Stage.CLOSED):
         to_stage = Stage.DIAGNOSIS
     elif ticket.stage == Stage.ON_HOLD:
         to_stage = _stage_before_hold(ticket)
     else:
-        return
+        return None
     with translation.override(languages.team_language()):
         reason = _("The customer replied.")
     try:
         with transaction.atomic():
             core.ticket_change_stage(
-                ticket=ticket, to_stage=to_stage, reason=reason, by=ticket.owner, back=True
+                ticket=ticket,
+                to_stage=to_stage,
+                reason=reason,
+                by=ticket.owner,
+                back=True,
+                already_told=already_told,
             )
     except (PermissionDenied, ValidationError) as error:
         # The message is kept either way; the owner sees it and moves the ticket themselves.
         logger.warning(
             "Ticket %s stays %s after the customer's message: %s", ticket.number, ticket.stage, error
         )
+        return None
+    return to_stage
 
 
 # ---------------------------------------------------------------- sending replies

@@ -438,7 +438,13 @@ def design_approve(*, ticket: Ticket, by, comment: str = "") -> SolutionDesign:
                 "comment": comment or cast(SolutionOption, design.chosen_option).display_label
             }
         ticket_change_stage(
-            ticket=ticket, to_stage=Stage.IMPLEMENTATION, reason=reason[:500], by=by, chapter_step=True
+            ticket=ticket,
+            to_stage=Stage.IMPLEMENTATION,
+            reason=reason[:500],
+            by=by,
+            chapter_step=True,
+            # The design's authors read of the approval, which moves it: once is enough.
+            already_told=design_author_ids(ticket.pk),
         )
     return design
 

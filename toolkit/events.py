@@ -37,7 +37,7 @@ from .choices import EventKind
 from .models import ChatWebhook, Event, Ticket, User
 from .privacy import mask_free_text
 
-__all__ = ["EventKind", "notify", "one_notice_per_person", "users_with_permission"]
+__all__ = ["EventKind", "audience", "notify", "one_notice_per_person", "users_with_permission"]
 
 BROKER_RETRY_AFTER_SECONDS = 60
 # Kinds a ticket's followers (collaborators, the teams app's "ticket_followers") hear about too.
@@ -149,6 +149,7 @@ def notify(
     link: str = "",
     params: dict | None = None,
     chat: bool = False,
+    already_told: Iterable[int] = (),
 ) -> Event | None:
     """Record one event and tell these people (and the team chat when chat=True) about it.
 
@@ -157,15 +158,13 @@ def notify(
     ``params``: what the kind's text needs beyond the ticket and the actor (see
     notifications.event_text), e.g. ``new_owner`` and ``reason`` (reassigned_away), ``decision``
     ("approved"/"rejected") and ``comment`` (design_decided), ``title`` (article_awaiting_review),
-    ``excerpt`` (customer_replied, mentioned). Returns the Event, or None when nobody is told.
+    ``excerpt`` (customer_replied, mentioned). ``already_told``: ids of users the caller's own event
+    already tells of this one (a customer reply that reopens the ticket says so itself), left out so
+    nobody hears of one action twice. Returns the Event, or None when nobody is told.
     Raises ValueError for an unknown kind.
     """
     kind = EventKind(kind)
-    wanted = {user.pk for user in recipients if user is not None and user.pk is not None}
-    if ticket is not None and kind in FOLLOWER_KINDS:
-        wanted |= _follower_ids(ticket)
-    if actor is not None:
-        wanted.discard(actor.pk)
+    wanted = audience(kind=kind, recipients=recipients, actor=actor, ticket=ticket) - set(already_told)
     held = _held.get()
     if held is not None and ticket is not None and kind in BATCHED_KINDS and not chat and not link:
         if wanted:
@@ -174,6 +173,19 @@ def notify(
     return _record(
         kind=kind, user_ids=wanted, actor=actor, ticket=ticket, params=params, link=link, chat=chat
     )
+
+
+def audience(
+    *, kind: str, recipients: Iterable[Any], actor: User | None = None, ticket: Ticket | None = None
+) -> set[int]:
+    """The ids of the users notify() tells of this event: the recipients, the ticket's followers for
+    FOLLOWER_KINDS, never the actor."""
+    wanted = {user.pk for user in recipients if user is not None and user.pk is not None}
+    if ticket is not None and kind in FOLLOWER_KINDS:
+        wanted |= _follower_ids(ticket)
+    if actor is not None:
+        wanted.discard(actor.pk)
+    return wanted
 
 
 @transaction.atomic

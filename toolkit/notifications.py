@@ -213,6 +213,10 @@ def _event_line(event: Event, params: dict) -> str:
     if kind == EventKind.REASSIGNED_AWAY:
         return _("%(actor)s reassigned %(number)s (%(customer)s) to %(new_owner)s") % params
     if kind == EventKind.CUSTOMER_REPLIED:
+        if params.get("to_stage"):  # the reply reopened or resumed the ticket (no separate notice)
+            return _("The customer replied on %(number)s (%(customer)s); it is back in “%(to_stage)s”") % (
+                params | {"to_stage": _stage_label(params["to_stage"])}
+            )
         return _("The customer replied on %(number)s (%(customer)s)") % params
     if kind == EventKind.MENTIONED:
         if on_ticket:

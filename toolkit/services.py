@@ -1,6 +1,7 @@
 """Writes to the core ticket. Every change of a ticket goes through here."""
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import cast
 
@@ -273,6 +274,7 @@ def ticket_change_stage(
     chapter_step: bool = False,
     back: bool = False,
     resolution: str = "",
+    already_told: Iterable[int] = (),
 ) -> StageChange:
     """Move the ticket to another stage, recording who, when and why.
 
@@ -284,6 +286,9 @@ def ticket_change_stage(
     is a deliberate choice, ``back=True``, with its reason; closing needs a resolution — a verified one
     when the evaluation chapter is installed (else a ``resolution`` text, kept in the reason). A ticket
     that is a duplicate of another is cancelled with ticket_cancel_as_duplicate.
+
+    The owner and the followers are told (events.STAGE_CHANGED), but for ``already_told``: the ids of
+    those whom the caller's own notice tells of the move (a design's approval, a customer's reply).
     """
     return _move(
         ticket=ticket,
@@ -293,6 +298,7 @@ def ticket_change_stage(
         chapter_step=chapter_step,
         back=back,
         resolution=resolution,
+        already_told=already_told,
     )
 
 
@@ -306,6 +312,7 @@ def _move(
     back: bool = False,
     resolution: str = "",
     fields: dict | None = None,
+    already_told: Iterable[int] = (),
 ) -> StageChange:
     """ticket_change_stage's work; ``fields`` are set on the ticket in the same history entry."""
     reason = (reason or "").strip()
@@ -347,6 +354,7 @@ def _move(
         actor=by,
         ticket=ticket,
         params={"from_stage": change.from_stage, "to_stage": to_stage, "reason": reason[:200]},
+        already_told=already_told,
     )
     return change
 

@@ -118,3 +118,58 @@ def test_followers_and_the_owner_hear_when_someone_else_moves_the_ticket(ticket,
     services.unfollow(ticket=ticket, user=zhao, by=zhao)
     ticket_change_stage(ticket=ticket, to_stage="diagnosis", reason="客户回电了", back=True, by=manager)
     assert _told(zhao, EventKind.STAGE_CHANGED) == 2  # no longer following
+
+
+@pytest.mark.parametrize(("stage", "back_in"), [("evaluation", "diagnosis"), ("closed", "diagnosis")])
+def test_a_reply_that_reopens_the_ticket_is_one_notice_naming_the_new_stage(li, stage, back_in):
+    from django.utils import translation
+
+    from toolkit.models import StageChange
+    from toolkit.notifications import event_text
+
+    ticket = TicketFactory(owner=li, recorded_by=li, stage=stage)
+    zhao = UserFactory(username="zhao", role="engineer")
+    services.follow(ticket=ticket, user=zhao, by=zhao)
+
+    conversation.customer_message_receive(ticket=ticket, body="问题又出现了", channel="email")
+
+    # The move is recorded, but the follower hears of the reply and the move in one notice.
+    assert StageChange.objects.filter(ticket=ticket, from_stage=stage, to_stage=back_in).count() == 1
+    assert Notification.objects.filter(user=zhao).count() == 1
+    assert _told(zhao, EventKind.CUSTOMER_REPLIED) == 1
+    assert not Event.objects.filter(kind=EventKind.STAGE_CHANGED).exists()
+    assert Notification.objects.filter(user=li).count() == 1
+    event = Event.objects.get(kind=EventKind.CUSTOMER_REPLIED)
+    with translation.override("zh-hans"):
+        assert event_text(event).line.endswith("已回到“诊断”")
+    with translation.override("en"):
+        assert event_text(event).line.endswith("it is back in “Diagnosis”")
+
+
+def test_a_reply_that_moves_nothing_reads_as_before(ticket, li):
+    from django.utils import translation
+
+    from toolkit.notifications import event_text
+
+    conversation.customer_message_receive(ticket=ticket, body="补充一下截图", channel="email")
+    with translation.override("en"):
+        line = event_text(Event.objects.get(kind=EventKind.CUSTOMER_REPLIED)).line
+    assert line == f"The customer replied on {ticket.number} ({ticket.customer.name})"
+
+
+def test_an_approval_tells_its_authors_once_and_the_followers_of_the_move(li, manager):
+    from tests.toolkit.test_events import _submitted_design
+    from toolkit.choices import Stage
+
+    ticket = TicketFactory(owner=li, recorded_by=li, stage=Stage.DESIGN)
+    zhao = UserFactory(username="zhao", role="engineer")
+    services.follow(ticket=ticket, user=zhao, by=zhao)
+    solutions = _submitted_design(ticket, li)
+
+    solutions.design_approve(ticket=ticket, by=manager, comment="同意")
+
+    assert Ticket.objects.get(pk=ticket.pk).stage == Stage.IMPLEMENTATION
+    # The owner wrote the design: the approval tells them; the move it makes is not told again.
+    assert _told(li, EventKind.DESIGN_DECIDED) == 1 and _told(li, EventKind.STAGE_CHANGED) == 0
+    # The follower wrote none of it: they hear of the move.
+    assert _told(zhao, EventKind.STAGE_CHANGED) == 1 and _told(zhao, EventKind.DESIGN_DECIDED) == 0
