@@ -42,6 +42,9 @@ def window() -> timedelta:
     return timedelta(minutes=max(1, int(getattr(settings, "BATCH_INCIDENT_WINDOW_MINUTES", 60))))
 
 
+_QUOTES = "\"'“”‘’「」『』"
+
+
 @dataclass
 class IncidentProposal:
     ticket: Ticket
@@ -186,6 +189,8 @@ def incident_proposal(ticket: Ticket) -> IncidentProposal | None:
         key = ticket.error_message.strip()
     else:
         key = ticket.description.strip().replace("\n", " ")[:40]
+    # The page quotes it: an error typed with its own quotes (“…”) would show them twice.
+    key = key.strip(_QUOTES).strip() or key
     return IncidentProposal(
         ticket=ticket,
         key=key,

@@ -43,6 +43,7 @@ def incident_proposal(context, ticket):
     return {
         "ticket": ticket,
         "proposal": incidents.incident_proposal(ticket) if can_change else None,
+        "request": context["request"],  # for private_text: whether this viewer sees the text unmasked
         "csrf_token": context.get("csrf_token"),
     }
 

@@ -195,3 +195,31 @@ def test_the_ticket_page_query_count_does_not_grow_with_the_batch(client, owner,
     with CaptureQueriesContext(connection) as many:
         client.get(first[0].get_absolute_url())
     assert len(many) == len(few)
+
+
+def test_the_proposal_masks_the_shared_text_for_whom_the_page_masks_it(client, owner, settings):
+    """The proposal quotes the ticket's description: a colleague who may change tickets but not see this
+    one's contact details reads it masked, as everywhere on the page; the owner reads it whole."""
+    settings.BATCH_INCIDENT_MIN_CUSTOMERS = 3
+    tickets = [_report(owner, minutes, error="") for minutes in (40, 20, 10)]
+    for ticket in tickets:
+        Ticket.objects.filter(pk=ticket.pk).update(description="打印机报错,请回电 13812345678 张女士")
+    colleague = UserFactory(username="colleague", role="engineer")
+    client.force_login(colleague)
+    html = client.get(tickets[1].get_absolute_url()).content.decode()
+    proposal = re.search(r'id="incident-proposal".*?</span>', html, re.S).group()
+    assert "138****5678" in proposal and "13812345678" not in html
+    client.force_login(owner)
+    proposal = re.search(
+        r'id="incident-proposal".*?</span>', client.get(tickets[1].get_absolute_url()).content.decode(), re.S
+    ).group()
+    assert "13812345678" in proposal
+
+
+def test_an_error_typed_in_quotes_is_quoted_once(client, owner, settings):
+    settings.BATCH_INCIDENT_MIN_CUSTOMERS = 3
+    tickets = [_report(owner, minutes, error="“打印后台处理程序服务没有运行”") for minutes in (40, 20, 10)]
+    assert incident_proposal(tickets[1]).key == "打印后台处理程序服务没有运行"
+    client.force_login(owner)
+    html = client.get(tickets[1].get_absolute_url()).content.decode()
+    assert "“打印后台处理程序服务没有运行”" in html and "““" not in html
