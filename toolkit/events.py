@@ -109,12 +109,25 @@ def _record_batch(*, kind: EventKind, user_id: int, items: list[_Held]) -> None:
         stored["actor"] = first.actor.display_name
     numbers = sorted(item.ticket.number for item in items)
     stored |= {"count": len(numbers), "numbers": numbers[:BATCH_NUMBERS_SHOWN]}
-    link = reverse("diagnosis:list")
-    if kind == EventKind.ASSIGNED:
-        link += f"?owner={user_id}"
+    link = reverse("diagnosis:list") + _batch_filter(kind, user_id, items)
     _record(
         kind=kind, user_ids={user_id}, actor=first.actor, ticket=None, params=None, stored=stored, link=link
     )
+
+
+def _batch_filter(kind: EventKind, user_id: int, items: list[_Held]) -> str:
+    """The table's query string that shows a batch's tickets among as few others as it can: yours for
+    "assigned to you", the new owner's for "reassigned away", and for "moved" the stage they are in now
+    (yours in it, when they are all yours)."""
+    owners = {item.ticket.owner_id for item in items}
+    if kind == EventKind.ASSIGNED:
+        return f"?owner={user_id}"
+    if kind == EventKind.REASSIGNED_AWAY and len(owners) == 1:
+        return f"?owner={owners.pop()}"
+    if kind == EventKind.STAGE_CHANGED:
+        query = f"?stage={(items[0].params or {}).get('to_stage', '')}"
+        return query + (f"&owner={user_id}" if owners == {user_id} else "")
+    return ""
 
 
 def users_with_permission(permission: str) -> QuerySet[User]:

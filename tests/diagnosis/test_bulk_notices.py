@@ -3,6 +3,7 @@ tickets gets one notice naming how many and the first few; a ticket that is some
 own notice; a refused batch tells nobody."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -49,6 +50,7 @@ def test_a_bulk_assign_tells_the_new_owner_once_and_each_previous_owner_once(man
     # Li lost six: one notice; Wang lost one: that ticket's own notice.
     (li_away,) = _notices(li, EventKind.REASSIGNED_AWAY)
     assert li_away.event.params["count"] == 6 and "zhao" in li_away.event.params["new_owner"]
+    assert li_away.link == f"{reverse('diagnosis:list')}?owner={zhao.pk}"  # where they went
     (wang_away,) = _notices(wang, EventKind.REASSIGNED_AWAY)
     assert wang_away.event.ticket_id == wangs[0].pk and "count" not in wang_away.event.params
     # A follower of one ticket hears of that one.
@@ -68,6 +70,25 @@ def test_a_bulk_stage_change_tells_the_owner_once(manager, people):
     with translation.override("zh-hans"):
         line = event_text(moved.event).line
     assert "3 个问题" in line and "“需求分析”" in line
+    # Linked to the table of Li's tickets in that stage, which the link's filter really selects.
+    assert moved.link == f"{reverse('diagnosis:list')}?stage=analysis&owner={li.pk}"
+    client = Client()
+    client.force_login(li)
+    page = client.get(moved.link).content.decode()
+    assert all(ticket.number in page for ticket in tickets)
+    assert 'id="filter-errors"' not in page
+
+
+def test_a_follower_of_several_moved_tickets_is_linked_to_their_stage(manager, people):
+    li, wang, zhang = people["li"], people["wang"], people["zhang"]
+    tickets = [TicketFactory(owner=owner, stage=Stage.DIAGNOSIS) for owner in (li, wang)]
+    for ticket in tickets:
+        teams.follow(ticket=ticket, user=zhang, by=zhang)
+    tickets_bulk_apply(
+        ticket_ids=[t.pk for t in tickets], action="stage", to_stage="analysis", reason="需要分析", by=manager
+    )
+    (moved,) = _notices(zhang, EventKind.STAGE_CHANGED)
+    assert moved.link == f"{reverse('diagnosis:list')}?stage=analysis"
 
 
 def test_a_refused_batch_tells_nobody(manager, people):
