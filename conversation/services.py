@@ -406,7 +406,7 @@ def _stage_before_hold(ticket: Ticket) -> str:
     return change.from_stage
 
 
-def _reopen_for_customer(ticket: Ticket, *, already_told) -> str | None:
+def _reopen_for_customer(ticket: Ticket, *, already_told: set[int]) -> str | None:
     """Resolved or closed → diagnosis; on hold → the stage it was held in. Recorded as the owner's move
     (a customer has no account), with the reason written in the team's language. Returns the new stage,
     or None when the ticket stays where it is."""

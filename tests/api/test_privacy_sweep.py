@@ -4,28 +4,17 @@ colleague's token (an engineer who neither owns nor recorded it), answers withou
 
 import pytest
 
-from conversation import services as conversation
-from tests.factories import TicketFactory, UserFactory
-from toolkit.services import ticket_add_clarification
+from tests.factories import UserFactory
+from tests.toolkit.test_privacy_sweep import PHONE, phone_everywhere
 
 from .conftest import api_client
 
 pytestmark = pytest.mark.django_db
-PHONE = "13812345678"
 
 
 def test_no_read_operation_shows_the_phone_number_to_a_colleague_without_the_right(manager):
     owner = UserFactory(username="owner-of-it", role="engineer")
-    ticket = TicketFactory(
-        owner=owner,
-        recorded_by=owner,
-        contact_details=PHONE,
-        error_message=f"回调 {PHONE} 失败",
-        description=f"客户说请打 {PHONE} 联系张女士",
-        preliminary_judgement=f"等 {PHONE} 回电",
-    )
-    ticket_add_clarification(ticket=ticket, text=f"补充:白天打 {PHONE}", by=manager)
-    conversation.customer_message_receive(ticket=ticket, body=f"还是不行,打我 {PHONE}", channel="email")
+    ticket = phone_everywhere(owner=owner, by=manager, contact_details=PHONE)
     api = api_client(UserFactory(username="colleague", role="engineer"))
     schema = api.get("/api/v1/openapi.json").json()
     values = {"number": ticket.number, "customer_id": str(ticket.customer_id)}

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils.functional import empty
 
 PRODUCTION_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
@@ -18,7 +19,7 @@ def collected(settings, tmp_path):
     call_command("collectstatic", interactive=False, verbosity=0)
     staticfiles_storage._setup()  # read the manifest just written
     yield tmp_path
-    staticfiles_storage._wrapped = None  # the next test gets the test settings' storage again
+    staticfiles_storage._wrapped = empty  # the next test gets the test settings' storage again
 
 
 def test_only_hashed_copies_are_kept_and_every_named_asset_exists(collected, manager_client, engineer):

@@ -25,24 +25,35 @@ SHARED_ERROR = f"回调 {PHONE} 失败"
 BINARY = {"diagnosis:export", "diagnosis:import_template"}
 
 
+def phone_everywhere(*, owner, by, **fields):
+    """A ticket of `owner`'s with PHONE in each free-text field, a clarification (by `by`) and the
+    customer's message (tests/api/test_privacy_sweep.py asks the API about the same)."""
+    ticket = TicketFactory(
+        owner=owner,
+        recorded_by=owner,
+        error_message=SHARED_ERROR,
+        description=f"客户说请打 {PHONE} 联系张女士",
+        preliminary_judgement=f"等 {PHONE} 回电",
+        **fields,
+    )
+    ticket_add_clarification(ticket=ticket, text=f"补充:白天打 {PHONE}", by=by)
+    conversation.customer_message_receive(ticket=ticket, body=f"还是不行,打我 {PHONE}", channel="email")
+    return ticket
+
+
 @pytest.fixture
 def ticket(settings, manager):
     settings.BATCH_INCIDENT_MIN_CUSTOMERS = 3
     owner = UserFactory(username="owner-of-it", role="engineer")
-    tickets = [
+    ticket = phone_everywhere(owner=owner, by=manager, contact=ContactFactory(details="13900000000"))
+    for n in (1, 2):  # two more customers report it: the page proposes an incident
         TicketFactory(
             owner=owner,
             recorded_by=owner,
             contact=ContactFactory(details=f"1390000000{n}"),
             error_message=SHARED_ERROR,
-            description=f"客户说请打 {PHONE} 联系张女士",
-            preliminary_judgement=f"等 {PHONE} 回电",
+            description=ticket.description,
         )
-        for n in range(3)
-    ]
-    ticket = tickets[0]
-    ticket_add_clarification(ticket=ticket, text=f"补充:白天打 {PHONE}", by=manager)
-    conversation.customer_message_receive(ticket=ticket, body=f"还是不行,打我 {PHONE}", channel="email")
     return ticket
 
 
